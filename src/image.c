@@ -1,0 +1,271 @@
+#include "image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+int img_cursor_init(struct img_cursor *c, const uint8_t *buf, size_t len, uint32_t *magic)
+{
+	c->buf = buf;
+	c->len = len;
+	c->off = 0;
+	c->err = NULL;
+	if (len < IMG_HDR_SIZE) {
+		c->err = "file shorter than the 4-byte magic";
+		return -EBADMSG;
+	}
+	*magic = img_get_u32(buf);
+	c->off = IMG_HDR_SIZE;
+	return 0;
+}
+
+int img_cursor_next(struct img_cursor *c, const uint8_t **data, uint32_t *len)
+{
+	size_t left = c->len - c->off;
+	uint32_t n;
+
+	if (left == 0)
+		return 0;
+	if (left < IMG_LEN_SIZE) {
+		c->err = "truncated length field";
+		return -EBADMSG;
+	}
+	n = img_get_u32(c->buf + c->off);
+	if (n > IMG_MAX_ENTRY) {
+		c->err = "entry length over the 16 MiB limit";
+		return -EBADMSG;
+	}
+	if (n > left - IMG_LEN_SIZE) {
+		c->err = "truncated entry";
+		return -EBADMSG;
+	}
+	*data = c->buf + c->off + IMG_LEN_SIZE;
+	*len = n;
+	c->off += IMG_LEN_SIZE + n;
+	return 1;
+}
+
+int img_file_name(enum img_kind kind, int pid, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, img_types[kind].file_fmt, pid);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int img_reader_open(int dirfd, const char *name, const struct img_type *expect,
+		    struct img_reader *r)
+{
+	const struct img_type *t;
+	char *buf = NULL;
+	uint32_t magic;
+	size_t len;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->path, sizeof(r->path), "%s", name);
+	ret = read_file_at(dirfd, name, IMG_MAX_FILE, &buf, &len);
+	if (ret) {
+		pr_err("%s: cannot read image: %s", name, errstr(ret));
+		return ret;
+	}
+	ret = img_cursor_init(&r->cur, (uint8_t *)buf, len, &magic);
+	if (ret) {
+		pr_err("%s: corrupt image at offset 0: %s", name, r->cur.err);
+		goto err;
+	}
+	t = img_type_by_magic(magic);
+	if (!t) {
+		pr_err("%s: unknown image magic 0x%08x at offset 0", name, magic);
+		ret = -EBADMSG;
+		goto err;
+	}
+	if (expect && t != expect) {
+		pr_err("%s: is a %s image, expected %s (magic 0x%08x at offset 0)",
+		       name, t->name, expect->name, magic);
+		ret = -EBADMSG;
+		goto err;
+	}
+	r->type = t;
+	r->buf = (uint8_t *)buf;
+	r->len = len;
+	return 0;
+err:
+	free(buf);
+	return ret;
+}
+
+int img_reader_next(struct img_reader *r, ProtobufCMessage **msg)
+{
+	const uint8_t *data;
+	size_t off = r->cur.off;
+	uint32_t len;
+	int ret;
+
+	ret = img_cursor_next(&r->cur, &data, &len);
+	if (ret < 0) {
+		pr_err("%s: corrupt image at offset %zu: %s", r->path, off, r->cur.err);
+		return ret;
+	}
+	if (ret == 0)
+		return 0;
+	*msg = protobuf_c_message_unpack(r->type->desc, NULL, len, data);
+	if (!*msg) {
+		pr_err("%s: corrupt image at offset %zu: %u-byte entry is not a valid %s",
+		       r->path, off, len, r->type->desc->name);
+		return -EBADMSG;
+	}
+	return 1;
+}
+
+void img_reader_close(struct img_reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
+int img_read_one(int dirfd, enum img_kind kind, int pid, ProtobufCMessage **msg)
+{
+	struct img_reader r;
+	ProtobufCMessage *extra;
+	char name[NAME_MAX + 1];
+	int ret;
+
+	ret = img_file_name(kind, pid, name, sizeof(name));
+	if (ret)
+		return ret;
+	ret = img_reader_open(dirfd, name, &img_types[kind], &r);
+	if (ret)
+		return ret;
+	ret = img_reader_next(&r, msg);
+	if (ret == 0) {
+		pr_err("%s: image has no entry", name);
+		ret = -EBADMSG;
+	}
+	if (ret < 0)
+		goto out;
+	ret = img_reader_next(&r, &extra);
+	if (ret != 0) {
+		if (ret > 0) {
+			protobuf_c_message_free_unpacked(extra, NULL);
+			pr_err("%s: image has more than one entry", name);
+			ret = -EBADMSG;
+		}
+		protobuf_c_message_free_unpacked(*msg, NULL);
+		*msg = NULL;
+	}
+out:
+	img_reader_close(&r);
+	return ret < 0 ? ret : 0;
+}
+
+int img_writer_open(int dirfd, enum img_kind kind, int pid, struct img_writer *w)
+{
+	uint8_t hdr[IMG_HDR_SIZE];
+	int fd, ret;
+
+	memset(w, 0, sizeof(*w));
+	w->dirfd = dirfd;
+	w->type = &img_types[kind];
+	ret = img_file_name(kind, pid, w->name, sizeof(w->name));
+	if (ret)
+		return ret;
+	snprintf(w->tmp, sizeof(w->tmp), "%s.tmp", w->name);
+	fd = openat(dirfd, w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("%s: cannot create image: %s", w->tmp, errstr(ret));
+		return ret;
+	}
+	w->f = fdopen(fd, "w");
+	if (!w->f) {
+		ret = -errno;
+		close(fd);
+		unlinkat(dirfd, w->tmp, 0);
+		return ret;
+	}
+	img_put_u32(hdr, w->type->magic);
+	if (fwrite(hdr, sizeof(hdr), 1, w->f) != 1) {
+		ret = -errno;
+		pr_err("%s: cannot write image: %s", w->tmp, errstr(ret));
+		img_writer_abort(w);
+		return ret;
+	}
+	w->bytes = sizeof(hdr);
+	return 0;
+}
+
+int img_writer_put(struct img_writer *w, const ProtobufCMessage *msg)
+{
+	size_t len = protobuf_c_message_get_packed_size(msg);
+	uint8_t lenbuf[IMG_LEN_SIZE];
+	_cleanup_free_ uint8_t *buf = NULL;
+	int ret;
+
+	if (msg->descriptor != w->type->desc)
+		return -EINVAL;
+	if (len > IMG_MAX_ENTRY) {
+		pr_err("%s: a %zu-byte entry is over the %u-byte limit", w->name, len, IMG_MAX_ENTRY);
+		return -EFBIG;
+	}
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	protobuf_c_message_pack(msg, buf);
+	img_put_u32(lenbuf, len);
+	if (fwrite(lenbuf, sizeof(lenbuf), 1, w->f) != 1 ||
+	    (len && fwrite(buf, len, 1, w->f) != 1)) {
+		ret = errno ? -errno : -EIO;
+		pr_err("%s: cannot write image: %s", w->tmp, errstr(ret));
+		return ret;
+	}
+	w->bytes += sizeof(lenbuf) + len;
+	return 0;
+}
+
+int img_writer_commit(struct img_writer *w)
+{
+	int ret = 0;
+
+	if (fflush(w->f) || fsync(fileno(w->f)))
+		ret = -errno;
+	if (fclose(w->f) && !ret)
+		ret = -errno;
+	w->f = NULL;
+	if (!ret && renameat(w->dirfd, w->tmp, w->dirfd, w->name))
+		ret = -errno;
+	if (ret) {
+		pr_err("%s: cannot write image: %s", w->name, errstr(ret));
+		unlinkat(w->dirfd, w->tmp, 0);
+	}
+	return ret;
+}
+
+void img_writer_abort(struct img_writer *w)
+{
+	if (w->f)
+		fclose(w->f);
+	w->f = NULL;
+	unlinkat(w->dirfd, w->tmp, 0);
+}
+
+int img_write_one(int dirfd, enum img_kind kind, int pid, const ProtobufCMessage *msg)
+{
+	struct img_writer w;
+	int ret;
+
+	ret = img_writer_open(dirfd, kind, pid, &w);
+	if (ret)
+		return ret;
+	ret = img_writer_put(&w, msg);
+	if (ret) {
+		img_writer_abort(&w);
+		return ret;
+	}
+	return img_writer_commit(&w);
+}

@@ -1,0 +1,38 @@
+/* The table of image types: file name, magic and protobuf-c descriptor.
+ * It is the one place that ties a magic to a schema; minicr and
+ * minicr-decode both use it, so a new image type is one line here plus its
+ * .proto file. */
+#ifndef MINICR_IMGTYPES_H
+#define MINICR_IMGTYPES_H
+
+#include <stdint.h>
+#include <protobuf-c/protobuf-c.h>
+
+/* Image format version recorded in inventory.img; restore refuses newer. */
+#define MINICR_IMG_VERSION 1
+
+enum img_kind {
+	IMG_INVENTORY,
+	IMG_PSTREE,
+	IMG_CORE,
+	IMG_NR_KINDS
+};
+
+struct img_type {
+	enum img_kind kind;
+	const char *name;       /* short name used by the decoder, e.g. "core" */
+	const char *file_fmt;   /* file name; "%d" takes the PID where per task */
+	uint32_t magic;         /* first 4 bytes of the file, little-endian */
+	const ProtobufCMessageDescriptor *desc;
+};
+
+/* Four ASCII characters read as a little-endian u32: "MCIN" -> 0x4e49434d. */
+#define IMG_MAGIC(a, b, c, d) \
+	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+
+extern const struct img_type img_types[IMG_NR_KINDS];
+
+const struct img_type *img_type_by_magic(uint32_t magic);
+const struct img_type *img_type_by_name(const char *name);
+
+#endif
