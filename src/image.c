@@ -53,7 +53,9 @@ int img_cursor_next(struct img_cursor *c, const uint8_t **data, uint32_t *len)
 
 int img_file_name(enum img_kind kind, int pid, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, img_types[kind].file_fmt, pid);
+	const struct img_type *t = &img_types[kind];
+	int n = t->per_task ? snprintf(buf, size, "%s-%d.img", t->name, pid)
+			    : snprintf(buf, size, "%s.img", t->name);
 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }

@@ -31,7 +31,7 @@ struct img_cursor {
 
 /* Check the header; on success *magic is set and c points at entry 0. */
 int img_cursor_init(struct img_cursor *c, const uint8_t *buf, size_t len, uint32_t *magic);
-/* 1: *data/*len is the next entry; 0: clean end; -EBADMSG: c->err says why
+/* 1: data and len give the next entry; 0: clean end; -EBADMSG: c->err says why
  * and c->off is the offset of the bad entry. */
 int img_cursor_next(struct img_cursor *c, const uint8_t **data, uint32_t *len);
 
@@ -44,7 +44,8 @@ static inline uint32_t img_get_u32(const uint8_t *p)
 	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* File name of an image: "core-42.img" for (IMG_CORE, 42). */
+/* File name of an image: "core-42.img" for (IMG_CORE, 42), "pstree.img"
+ * for (IMG_PSTREE, any). */
 int img_file_name(enum img_kind kind, int pid, char *buf, size_t size);
 
 struct img_reader {
@@ -70,7 +71,7 @@ struct img_writer {
 	int dirfd;
 	const struct img_type *type;
 	char name[NAME_MAX + 1];
-	char tmp[NAME_MAX + 1];
+	char tmp[NAME_MAX + 8];
 	uint64_t bytes;
 };
 

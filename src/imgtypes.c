@@ -7,11 +7,11 @@
 #include "pstree.pb-c.h"
 
 const struct img_type img_types[IMG_NR_KINDS] = {
-	[IMG_INVENTORY] = { IMG_INVENTORY, "inventory", "inventory.img",
+	[IMG_INVENTORY] = { IMG_INVENTORY, "inventory", false,
 			    IMG_MAGIC('M', 'C', 'I', 'N'), &inventory_entry__descriptor },
-	[IMG_PSTREE]    = { IMG_PSTREE, "pstree", "pstree.img",
+	[IMG_PSTREE]    = { IMG_PSTREE, "pstree", false,
 			    IMG_MAGIC('M', 'C', 'P', 'S'), &pstree_entry__descriptor },
-	[IMG_CORE]      = { IMG_CORE, "core", "core-%d.img",
+	[IMG_CORE]      = { IMG_CORE, "core", true,
 			    IMG_MAGIC('M', 'C', 'C', 'O'), &core_entry__descriptor },
 };
 

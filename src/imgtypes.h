@@ -5,6 +5,7 @@
 #ifndef MINICR_IMGTYPES_H
 #define MINICR_IMGTYPES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <protobuf-c/protobuf-c.h>
 
@@ -20,8 +21,8 @@ enum img_kind {
 
 struct img_type {
 	enum img_kind kind;
-	const char *name;       /* short name used by the decoder, e.g. "core" */
-	const char *file_fmt;   /* file name; "%d" takes the PID where per task */
+	const char *name;       /* "core": file core-<pid>.img, or core.img if !per_task */
+	bool per_task;
 	uint32_t magic;         /* first 4 bytes of the file, little-endian */
 	const ProtobufCMessageDescriptor *desc;
 };

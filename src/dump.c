@@ -1,0 +1,350 @@
+#include "dump.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.pb-c.h"
+#include "image.h"
+#include "inventory.pb-c.h"
+#include "log.h"
+#include "proc_parse.h"
+#include "pstree.h"
+#include "pstree.pb-c.h"
+#include "seize.h"
+#include "util.h"
+
+/* What dump learns of one task from /proc once it is frozen. */
+struct task_info {
+	struct proc_stat stat;
+	struct proc_status status;
+	pid_t *ns_tids;
+	unsigned int personality;
+	bool has_personality;
+};
+
+static int dir_is_empty(int dirfd)
+{
+	int fd = dup(dirfd), ret = 1;
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			ret = 0;
+	closedir(d);
+	return ret;
+}
+
+static int open_images_dir(const struct dump_opts *o)
+{
+	int fd, ret;
+
+	if (mkdir(o->dir, 0700) < 0 && errno != EEXIST) {
+		ret = -errno;
+		pr_err("cannot create images directory %s: %s", o->dir, errstr(ret));
+		return ret;
+	}
+	fd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("cannot open images directory %s: %s", o->dir, errstr(ret));
+		return ret;
+	}
+	ret = dir_is_empty(fd);
+	if (ret < 0) {
+		pr_err("cannot read images directory %s: %s", o->dir, errstr(ret));
+		goto err;
+	}
+	if (!ret && !o->force) {
+		pr_err("images directory %s is not empty (use --force to overwrite)", o->dir);
+		ret = -EEXIST;
+		goto err;
+	}
+	return fd;
+err:
+	close(fd);
+	return ret;
+}
+
+static int read_personality(pid_t pid, unsigned int *pers)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[64];
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/personality", pid);
+	ret = read_file(path, 64, &buf, NULL);
+	if (ret)
+		return ret;
+	*pers = strtoul(buf, NULL, 16);
+	return 0;
+}
+
+static pid_t last_level(const pid_t *ids, int nr)
+{
+	return nr ? ids[nr - 1] : 0;
+}
+
+static int collect_task(struct pstree_task *t)
+{
+	struct task_info *ti;
+	int ret;
+
+	ti = calloc(1, sizeof(*ti));
+	if (!ti)
+		return -ENOMEM;
+	t->priv = ti;
+	ret = proc_stat_read(t->pid, 0, &ti->stat);
+	if (!ret)
+		ret = proc_status_read(t->pid, 0, &ti->status);
+	if (ret) {
+		pr_err("cannot read /proc of task %d: %s", t->pid, errstr(ret));
+		return ret;
+	}
+	ti->ns_tids = calloc(t->nr_tids, sizeof(pid_t));
+	if (!ti->ns_tids)
+		return -ENOMEM;
+	ti->ns_tids[0] = last_level(ti->status.ns_pid, ti->status.ns_pid_nr);
+	for (size_t i = 1; i < t->nr_tids; i++) {
+		struct proc_status ts;
+
+		ret = proc_status_read(t->pid, t->tids[i], &ts);
+		if (ret) {
+			pr_err("cannot read /proc of task %d thread %d: %s",
+			       t->pid, t->tids[i], errstr(ret));
+			return ret;
+		}
+		ti->ns_tids[i] = last_level(ts.ns_pid, ts.ns_pid_nr);
+	}
+	if (!t->zombie) {
+		ret = read_personality(t->pid, &ti->personality);
+		if (ret) {
+			pr_err("cannot read personality of task %d: %s", t->pid, errstr(ret));
+			return ret;
+		}
+		ti->has_personality = true;
+	}
+	return 0;
+}
+
+static void free_task_info(struct pstree *tree)
+{
+	for (size_t i = 0; i < tree->nr_tasks; i++) {
+		struct task_info *ti = tree->tasks[i]->priv;
+
+		if (ti)
+			free(ti->ns_tids);
+		free(ti);
+		tree->tasks[i]->priv = NULL;
+	}
+}
+
+/* The parent's PID as the task itself sees it: 0 when the parent lives
+ * outside the task's PID namespace. */
+static pid_t ns_ppid_of(const struct pstree_task *t)
+{
+	const struct task_info *ti = t->priv;
+	struct proc_status ps;
+
+	if (t->parent) {
+		const struct task_info *pi = t->parent->priv;
+
+		if (pi->status.ns_pid_nr == ti->status.ns_pid_nr)
+			return last_level(pi->status.ns_pid, pi->status.ns_pid_nr);
+		return 0;
+	}
+	if (proc_status_read(ti->stat.ppid, 0, &ps) || ps.ns_pid_nr != ti->status.ns_pid_nr)
+		return 0;
+	return last_level(ps.ns_pid, ps.ns_pid_nr);
+}
+
+static TaskState task_state(const struct pstree_task *t)
+{
+	if (t->zombie)
+		return TASK_STATE__TASK_ZOMBIE;
+	if (t->stopped)
+		return TASK_STATE__TASK_STOPPED;
+	if (t->state == 'R')
+		return TASK_STATE__TASK_RUNNING;
+	return TASK_STATE__TASK_SLEEPING;
+}
+
+static int write_core(int dirfd, const struct pstree_task *t)
+{
+	const struct task_info *ti = t->priv;
+	CoreEntry ce = CORE_ENTRY__INIT;
+	int status = ti->stat.exit_code;
+
+	ce.pid = t->pid;
+	ce.comm = (char *)ti->stat.comm;
+	ce.state = task_state(t);
+	if (t->zombie) {
+		if (WIFSIGNALED(status)) {
+			ce.has_exit_signal = 1;
+			ce.exit_signal = WTERMSIG(status);
+			ce.has_core_dumped = 1;
+			ce.core_dumped = WCOREDUMP(status) ? 1 : 0;
+		} else {
+			ce.has_exit_code = 1;
+			ce.exit_code = WEXITSTATUS(status);
+		}
+	}
+	ce.has_personality = ti->has_personality;
+	ce.personality = ti->personality;
+	ce.has_start_time = 1;
+	ce.start_time = ti->stat.start_time;
+	return img_write_one(dirfd, IMG_CORE, t->pid, &ce.base);
+}
+
+static int write_pstree(int dirfd, const struct pstree *tree)
+{
+	struct img_writer w;
+	int ret;
+
+	ret = img_writer_open(dirfd, IMG_PSTREE, 0, &w);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < tree->nr_tasks; i++) {
+		const struct pstree_task *t = tree->tasks[i];
+		const struct task_info *ti = t->priv;
+		PstreeEntry pe = PSTREE_ENTRY__INIT;
+
+		pe.pid = t->pid;
+		pe.ppid = ti->stat.ppid;
+		pe.pgid = ti->stat.pgid;
+		pe.sid = ti->stat.sid;
+		pe.n_threads = t->nr_tids;
+		pe.threads = (int32_t *)t->tids;
+		pe.has_ns_pid = pe.has_ns_ppid = pe.has_ns_pgid = pe.has_ns_sid = 1;
+		pe.ns_pid = last_level(ti->status.ns_pid, ti->status.ns_pid_nr);
+		pe.ns_ppid = ns_ppid_of(t);
+		pe.ns_pgid = last_level(ti->status.ns_pgid, ti->status.ns_pgid_nr);
+		pe.ns_sid = last_level(ti->status.ns_sid, ti->status.ns_sid_nr);
+		pe.n_ns_threads = t->nr_tids;
+		pe.ns_threads = (int32_t *)ti->ns_tids;
+		ret = img_writer_put(&w, &pe.base);
+		if (ret) {
+			img_writer_abort(&w);
+			return ret;
+		}
+	}
+	return img_writer_commit(&w);
+}
+
+static int write_inventory(int dirfd, const struct pstree *tree)
+{
+	InventoryEntry ie = INVENTORY_ENTRY__INIT;
+	const struct pstree_task *root = tree->tasks[0];
+	const struct task_info *ri = root->priv;
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		return -errno;
+	ie.img_version = MINICR_IMG_VERSION;
+	ie.minicr_version = (char *)MINICR_VERSION;
+	ie.kernel_release = u.release;
+	ie.arch = u.machine;
+	ie.root_pid = root->pid;
+	ie.root_is_ns_init = ri->status.ns_pid_nr > 1 &&
+			     last_level(ri->status.ns_pid, ri->status.ns_pid_nr) == 1;
+	ie.has_nr_tasks = 1;
+	ie.nr_tasks = tree->nr_tasks;
+	ie.has_dump_time = 1;
+	ie.dump_time = time(NULL);
+	return img_write_one(dirfd, IMG_INVENTORY, 0, &ie.base);
+}
+
+static int write_images(int dirfd, struct pstree *tree)
+{
+	int ret;
+
+	for (size_t i = 0; i < tree->nr_tasks; i++) {
+		ret = collect_task(tree->tasks[i]);
+		if (ret)
+			return ret;
+	}
+	for (size_t i = 0; i < tree->nr_tasks; i++) {
+		ret = write_core(dirfd, tree->tasks[i]);
+		if (ret)
+			return ret;
+	}
+	ret = write_pstree(dirfd, tree);
+	if (ret)
+		return ret;
+	/* Everything else is on disk before inventory.img says the set is
+	 * complete. */
+	if (fsync(dirfd) < 0)
+		return -errno;
+	ret = write_inventory(dirfd, tree);
+	if (ret)
+		return ret;
+	return fsync(dirfd) < 0 ? -errno : 0;
+}
+
+/* After a failed dump, remove what it wrote so the directory does not hold
+ * a set that looks usable. */
+static void remove_images(int dirfd, const struct pstree *tree)
+{
+	char name[NAME_MAX + 1];
+
+	unlinkat(dirfd, "inventory.img", 0);
+	unlinkat(dirfd, "pstree.img", 0);
+	for (size_t i = 0; i < tree->nr_tasks; i++)
+		if (!img_file_name(IMG_CORE, tree->tasks[i]->pid, name, sizeof(name)))
+			unlinkat(dirfd, name, 0);
+}
+
+int cr_dump(const struct dump_opts *o)
+{
+	struct pstree tree = { 0 };
+	int dirfd, ret;
+
+	ret = seize_check_root(o->pid);
+	if (ret)
+		return ret;
+	dirfd = open_images_dir(o);
+	if (dirfd < 0)
+		return dirfd;
+
+	pr_info("freezing the tree of %d", o->pid);
+	ret = pstree_collect(&tree, o->pid, &seize_ops, NULL);
+	if (ret) {
+		pr_err("cannot freeze the tree of %d: %s", o->pid, errstr(ret));
+		goto fail;
+	}
+	pr_info("frozen %zu tasks", tree.nr_tasks);
+
+	ret = write_images(dirfd, &tree);
+	if (ret) {
+		pr_err("dump of %d failed: %s; the tree goes on running", o->pid, errstr(ret));
+		remove_images(dirfd, &tree);
+		goto fail;
+	}
+	seize_release(&tree, o->leave_running ? SEIZE_RESUME : SEIZE_KILL);
+	pr_info("dumped %zu tasks into %s%s", tree.nr_tasks, o->dir,
+		o->leave_running ? "; the tree goes on running" : "; the tree was killed");
+	goto out;
+fail:
+	seize_release(&tree, SEIZE_RESUME);
+out:
+	free_task_info(&tree);
+	pstree_free(&tree);
+	close(dirfd);
+	return ret;
+}
