@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -51,10 +52,10 @@ int img_cursor_next(struct img_cursor *c, const uint8_t **data, uint32_t *len)
 	return 1;
 }
 
-int img_file_name(enum img_kind kind, int pid, char *buf, size_t size)
+int img_file_name(enum img_kind kind, uint64_t id, char *buf, size_t size)
 {
 	const struct img_type *t = &img_types[kind];
-	int n = t->per_task ? snprintf(buf, size, "%s-%d.img", t->name, pid)
+	int n = t->per_task ? snprintf(buf, size, "%s-%" PRIu64 ".img", t->name, id)
 			    : snprintf(buf, size, "%s.img", t->name);
 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
@@ -109,6 +110,10 @@ int img_reader_next(struct img_reader *r, ProtobufCMessage **msg)
 	uint32_t len;
 	int ret;
 
+	if (!r->type->desc) {
+		pr_err("%s: is a raw %s image with no entries", r->path, r->type->name);
+		return -EINVAL;
+	}
 	ret = img_cursor_next(&r->cur, &data, &len);
 	if (ret < 0) {
 		pr_err("%s: corrupt image at offset %zu: %s", r->path, off, r->cur.err);
@@ -131,14 +136,14 @@ void img_reader_close(struct img_reader *r)
 	r->buf = NULL;
 }
 
-int img_read_one(int dirfd, enum img_kind kind, int pid, ProtobufCMessage **msg)
+int img_read_one(int dirfd, enum img_kind kind, uint64_t id, ProtobufCMessage **msg)
 {
 	struct img_reader r;
 	ProtobufCMessage *extra;
 	char name[NAME_MAX + 1];
 	int ret;
 
-	ret = img_file_name(kind, pid, name, sizeof(name));
+	ret = img_file_name(kind, id, name, sizeof(name));
 	if (ret)
 		return ret;
 	ret = img_reader_open(dirfd, name, &img_types[kind], &r);
@@ -166,7 +171,7 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
-int img_writer_open(int dirfd, enum img_kind kind, int pid, struct img_writer *w)
+int img_writer_open(int dirfd, enum img_kind kind, uint64_t id, struct img_writer *w)
 {
 	uint8_t hdr[IMG_HDR_SIZE];
 	int fd, ret;
@@ -174,7 +179,7 @@ int img_writer_open(int dirfd, enum img_kind kind, int pid, struct img_writer *w
 	memset(w, 0, sizeof(*w));
 	w->dirfd = dirfd;
 	w->type = &img_types[kind];
-	ret = img_file_name(kind, pid, w->name, sizeof(w->name));
+	ret = img_file_name(kind, id, w->name, sizeof(w->name));
 	if (ret)
 		return ret;
 	snprintf(w->tmp, sizeof(w->tmp), "%s.tmp", w->name);
@@ -209,7 +214,7 @@ int img_writer_put(struct img_writer *w, const ProtobufCMessage *msg)
 	_cleanup_free_ uint8_t *buf = NULL;
 	int ret;
 
-	if (msg->descriptor != w->type->desc)
+	if (!w->type->desc || msg->descriptor != w->type->desc)
 		return -EINVAL;
 	if (len > IMG_MAX_ENTRY) {
 		pr_err("%s: a %zu-byte entry is over the %u-byte limit", w->name, len, IMG_MAX_ENTRY);
@@ -256,12 +261,12 @@ void img_writer_abort(struct img_writer *w)
 	unlinkat(w->dirfd, w->tmp, 0);
 }
 
-int img_write_one(int dirfd, enum img_kind kind, int pid, const ProtobufCMessage *msg)
+int img_write_one(int dirfd, enum img_kind kind, uint64_t id, const ProtobufCMessage *msg)
 {
 	struct img_writer w;
 	int ret;
 
-	ret = img_writer_open(dirfd, kind, pid, &w);
+	ret = img_writer_open(dirfd, kind, id, &w);
 	if (ret)
 		return ret;
 	ret = img_writer_put(&w, msg);
@@ -270,4 +275,55 @@ int img_write_one(int dirfd, enum img_kind kind, int pid, const ProtobufCMessage
 		return ret;
 	}
 	return img_writer_commit(&w);
+}
+
+int img_writer_raw(struct img_writer *w, const void *buf, size_t len)
+{
+	int ret;
+
+	if (w->type->desc)
+		return -EINVAL;
+	if (len && fwrite(buf, len, 1, w->f) != 1) {
+		ret = errno ? -errno : -EIO;
+		pr_err("%s: cannot write image: %s", w->tmp, errstr(ret));
+		return ret;
+	}
+	w->bytes += len;
+	return 0;
+}
+
+int img_raw_open(int dirfd, enum img_kind kind, uint64_t id, int *fdp, uint64_t *size)
+{
+	char name[NAME_MAX + 1];
+	uint8_t hdr[IMG_HDR_SIZE];
+	struct stat st;
+	int fd, ret;
+
+	ret = img_file_name(kind, id, name, sizeof(name));
+	if (ret)
+		return ret;
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
+		pr_err("%s: cannot open image: %s", name, errstr(ret));
+		goto err;
+	}
+	if (pread(fd, hdr, sizeof(hdr), 0) != sizeof(hdr)) {
+		pr_err("%s: corrupt image at offset 0: file shorter than the 4-byte magic", name);
+		ret = -EBADMSG;
+		goto err;
+	}
+	if (img_get_u32(hdr) != img_types[kind].magic) {
+		pr_err("%s: corrupt image at offset 0: magic 0x%08x is not a %s image",
+		       name, img_get_u32(hdr), img_types[kind].name);
+		ret = -EBADMSG;
+		goto err;
+	}
+	*fdp = fd;
+	*size = st.st_size - IMG_HDR_SIZE;
+	return 0;
+err:
+	if (fd >= 0)
+		close(fd);
+	return ret;
 }

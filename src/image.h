@@ -46,7 +46,7 @@ static inline uint32_t img_get_u32(const uint8_t *p)
 
 /* File name of an image: "core-42.img" for (IMG_CORE, 42), "pstree.img"
  * for (IMG_PSTREE, any). */
-int img_file_name(enum img_kind kind, int pid, char *buf, size_t size);
+int img_file_name(enum img_kind kind, uint64_t id, char *buf, size_t size);
 
 struct img_reader {
 	char path[PATH_MAX];
@@ -64,7 +64,7 @@ int img_reader_open(int dirfd, const char *name, const struct img_type *expect,
 int img_reader_next(struct img_reader *r, ProtobufCMessage **msg);
 void img_reader_close(struct img_reader *r);
 /* Open the image of (kind, pid) and read its single entry. */
-int img_read_one(int dirfd, enum img_kind kind, int pid, ProtobufCMessage **msg);
+int img_read_one(int dirfd, enum img_kind kind, uint64_t id, ProtobufCMessage **msg);
 
 struct img_writer {
 	FILE *f;
@@ -75,13 +75,20 @@ struct img_writer {
 	uint64_t bytes;
 };
 
-int img_writer_open(int dirfd, enum img_kind kind, int pid, struct img_writer *w);
+int img_writer_open(int dirfd, enum img_kind kind, uint64_t id, struct img_writer *w);
 int img_writer_put(struct img_writer *w, const ProtobufCMessage *msg);
 /* Flush, fsync and rename into place. */
 int img_writer_commit(struct img_writer *w);
 /* Drop a half-written image. */
 void img_writer_abort(struct img_writer *w);
 /* Write an image holding exactly one entry. */
-int img_write_one(int dirfd, enum img_kind kind, int pid, const ProtobufCMessage *msg);
+int img_write_one(int dirfd, enum img_kind kind, uint64_t id, const ProtobufCMessage *msg);
+
+/* Raw images (type desc NULL, e.g. page contents): after img_writer_open(),
+ * append bytes with img_writer_raw(); commit as usual. */
+int img_writer_raw(struct img_writer *w, const void *buf, size_t len);
+/* Open a raw image for reading: checks the magic and returns an fd; the
+ * data starts at file offset IMG_HDR_SIZE. *size is the data size. */
+int img_raw_open(int dirfd, enum img_kind kind, uint64_t id, int *fd, uint64_t *size);
 
 #endif

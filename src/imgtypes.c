@@ -4,7 +4,10 @@
 
 #include "core.pb-c.h"
 #include "inventory.pb-c.h"
+#include "files.pb-c.h"
+#include "mm.pb-c.h"
 #include "pstree.pb-c.h"
+#include "stats.pb-c.h"
 
 const struct img_type img_types[IMG_NR_KINDS] = {
 	[IMG_INVENTORY] = { IMG_INVENTORY, "inventory", false,
@@ -13,6 +16,22 @@ const struct img_type img_types[IMG_NR_KINDS] = {
 			    IMG_MAGIC('M', 'C', 'P', 'S'), &pstree_entry__descriptor },
 	[IMG_CORE]      = { IMG_CORE, "core", true,
 			    IMG_MAGIC('M', 'C', 'C', 'O'), &core_entry__descriptor },
+	[IMG_MM]        = { IMG_MM, "mm", true,
+			    IMG_MAGIC('M', 'C', 'M', 'M'), &mm_entry__descriptor },
+	[IMG_PAGEMAP]   = { IMG_PAGEMAP, "pagemap", true,
+			    IMG_MAGIC('M', 'C', 'P', 'M'), &pagemap_entry__descriptor },
+	[IMG_PAGES]     = { IMG_PAGES, "pages", true,
+			    IMG_MAGIC('M', 'C', 'P', 'G'), NULL },
+	[IMG_SHMEM]     = { IMG_SHMEM, "shmem", true,
+			    IMG_MAGIC('M', 'C', 'S', 'M'), &pagemap_entry__descriptor },
+	[IMG_SHMEM_PAGES] = { IMG_SHMEM_PAGES, "shmem-pages", true,
+			    IMG_MAGIC('M', 'C', 'S', 'P'), NULL },
+	[IMG_FILES]     = { IMG_FILES, "files", true,
+			    IMG_MAGIC('M', 'C', 'F', 'D'), &fd_entry__descriptor },
+	[IMG_STATS_DUMP] = { IMG_STATS_DUMP, "stats-dump", false,
+			    IMG_MAGIC('M', 'C', 'S', 'D'), &dump_stats_entry__descriptor },
+	[IMG_STATS_RESTORE] = { IMG_STATS_RESTORE, "stats-restore", false,
+			    IMG_MAGIC('M', 'C', 'S', 'R'), &restore_stats_entry__descriptor },
 };
 
 const struct img_type *img_type_by_magic(uint32_t magic)

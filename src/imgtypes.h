@@ -16,6 +16,14 @@ enum img_kind {
 	IMG_INVENTORY,
 	IMG_PSTREE,
 	IMG_CORE,
+	IMG_MM,
+	IMG_PAGEMAP,        /* which pages of a task follow in IMG_PAGES */
+	IMG_PAGES,          /* raw page contents */
+	IMG_SHMEM,          /* which pages of a shared anonymous object */
+	IMG_SHMEM_PAGES,    /* raw */
+	IMG_FILES,
+	IMG_STATS_DUMP,
+	IMG_STATS_RESTORE,
 	IMG_NR_KINDS
 };
 
@@ -24,7 +32,7 @@ struct img_type {
 	const char *name;       /* "core": file core-<pid>.img, or core.img if !per_task */
 	bool per_task;
 	uint32_t magic;         /* first 4 bytes of the file, little-endian */
-	const ProtobufCMessageDescriptor *desc;
+	const ProtobufCMessageDescriptor *desc;  /* NULL: raw bytes follow the magic */
 };
 
 /* Four ASCII characters read as a little-endian u32: "MCIN" -> 0x4e49434d. */
