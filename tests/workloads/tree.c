@@ -45,7 +45,14 @@
  *
  * The root stops waiting and exits 1 if the tree is not complete in 30 s.
  * Nothing in the tree ever exits on its own: kill it with SIGKILL.
+ *
+ * File descriptors: the tree keeps only 0, 1 and 2 (anything else the
+ * caller leaked to us is closed first); the pipes used while building the
+ * tree are closed before it reports ready.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -67,6 +74,7 @@
 #define MAX_TASKS 64
 
 static int report_fd = -1;      /* write end of the report pipe */
+static int report_rfd = -1;     /* its read end, the root's only */
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -123,6 +131,10 @@ static pid_t spawn(const char *name, void (*fn)(void))
 	if (pid < 0)
 		die("fork %s", name);
 	if (pid == 0) {
+		if (report_rfd >= 0) {
+			close(report_rfd);
+			report_rfd = -1;
+		}
 		errno = 0;
 		if (prctl(PR_SET_NAME, name, 0, 0, 0))
 			die("PR_SET_NAME %s", name);
@@ -551,6 +563,10 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += BUILD_TIMEOUT_MS / 1000;
 
+	/* Only stdin, stdout and stderr: no descriptor leaked by the caller. */
+	if (close_range(3, ~0U, 0))
+		die("close_range");
+
 	/* Zombies must stay zombies: no auto-reaping inherited from the caller. */
 	signal(SIGCHLD, SIG_DFL);
 	errno = 0;
@@ -571,6 +587,7 @@ int main(int argc, char **argv)
 	if (pipe(fds))
 		die("pipe");
 	report_fd = fds[1];
+	report_rfd = fds[0];
 
 	switch (mode) {
 	case FULL:  nr = FULL_TREE_REPORTS;  build_full_tree(); break;
