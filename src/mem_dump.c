@@ -1,0 +1,798 @@
+#include "mem_dump.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "image.h"
+#include "infect.h"
+#include "log.h"
+#include "mm.pb-c.h"
+#include "proc_parse.h"
+#include "util.h"
+
+#define PAGE_SZ       4096UL
+/* Big enough that each process_vm_readv()/write() moves megabytes, small
+ * enough to stay in the CPU caches between the two copies. */
+#define PAGE_BUF_SIZE (2UL << 20)
+#define PM_CHUNK      65536           /* pagemap entries per read: 512 KiB */
+#define SMAPS_MAX     (256u << 20)
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
+static int add_u64(uint64_t **arr, size_t *nr, size_t *cap, uint64_t v)
+{
+	if (*nr == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		uint64_t *n = realloc(*arr, c * sizeof(**arr));
+
+		if (!n)
+			return -ENOMEM;
+		*arr = n;
+		*cap = c;
+	}
+	(*arr)[(*nr)++] = v;
+	return 0;
+}
+
+/* ---- the shared zero page ---- */
+
+static uint64_t self_pme(int fd, const void *addr)
+{
+	uint64_t pme = 0;
+
+	if (pread(fd, &pme, sizeof(pme), (uintptr_t)addr / PAGE_SZ * sizeof(pme)) != sizeof(pme))
+		return 0;
+	return pme;
+}
+
+/* A read fault on untouched anonymous memory maps the zero page: two
+ * mappings read that way showing the same PFN can only be it. */
+static uint64_t find_zero_pfn(void)
+{
+	volatile char *a, *b;
+	uint64_t pa = 0, pb = 0;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	a = mmap(NULL, PAGE_SZ, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	b = mmap(NULL, PAGE_SZ, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a != MAP_FAILED && b != MAP_FAILED) {
+		(void)a[0];
+		(void)b[0];
+		pa = self_pme(fd, (const void *)a);
+		pb = self_pme(fd, (const void *)b);
+	}
+	if (a != MAP_FAILED)
+		munmap((void *)a, PAGE_SZ);
+	if (b != MAP_FAILED)
+		munmap((void *)b, PAGE_SZ);
+	close(fd);
+	if (!(pa & PME_PRESENT) || (pa & PME_PFN_MASK) != (pb & PME_PFN_MASK))
+		return 0;
+	return pa & PME_PFN_MASK;
+}
+
+int mem_dump_init(struct mem_dump *md, int dirfd)
+{
+	memset(md, 0, sizeof(*md));
+	md->dirfd = dirfd;
+	md->buf_len = PAGE_BUF_SIZE;
+	md->buf = mmap(NULL, md->buf_len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (md->buf == MAP_FAILED) {
+		int ret = -errno;
+
+		md->buf = NULL;
+		pr_err("cannot allocate a %zu-byte page buffer: %s", md->buf_len, errstr(ret));
+		return ret;
+	}
+	md->zero_pfn = find_zero_pfn();
+	pr_debug("zero page PFN %#llx", (unsigned long long)md->zero_pfn);
+	return 0;
+}
+
+void mem_dump_fini(struct mem_dump *md)
+{
+	if (md->buf)
+		munmap(md->buf, md->buf_len);
+	free(md->shmids);
+	free(md->pids);
+	memset(md, 0, sizeof(*md));
+}
+
+static void unlink_image(int dirfd, enum img_kind kind, uint64_t id)
+{
+	char name[NAME_MAX + 1];
+
+	if (!img_file_name(kind, id, name, sizeof(name)))
+		unlinkat(dirfd, name, 0);
+}
+
+void mem_dump_remove(struct mem_dump *md)
+{
+	for (size_t i = 0; i < md->nr_pids; i++) {
+		unlink_image(md->dirfd, IMG_MM, md->pids[i]);
+		unlink_image(md->dirfd, IMG_PAGEMAP, md->pids[i]);
+		unlink_image(md->dirfd, IMG_PAGES, md->pids[i]);
+	}
+	for (size_t i = 0; i < md->nr_shmids; i++) {
+		unlink_image(md->dirfd, IMG_SHMEM, md->shmids[i]);
+		unlink_image(md->dirfd, IMG_SHMEM_PAGES, md->shmids[i]);
+	}
+}
+
+/* ---- page contents: batched reads, written in order ---- */
+
+/* Ranges of the task's memory queued for one process_vm_readv() into
+ * md->buf, then one write to the pages image. */
+struct page_io {
+	struct mem_dump *md;
+	pid_t pid;
+	int mem_fd;                 /* /proc/PID/mem, opened when first needed */
+	struct img_writer *w;
+	size_t used;
+	struct iovec riov[IOV_MAX];
+	int nr;
+};
+
+static int io_write(struct page_io *io, size_t len)
+{
+	uint64_t t = now_us();
+	int ret = img_writer_raw(io->w, io->md->buf, len);
+
+	io->md->stats.write_us += now_us() - t;
+	if (!ret)
+		io->md->stats.pages_written += len / PAGE_SZ;
+	return ret;
+}
+
+static int io_flush(struct page_io *io)
+{
+	struct iovec local = { io->md->buf, io->used };
+	uint64_t t;
+	ssize_t n;
+	int ret;
+
+	if (!io->used)
+		return 0;
+	t = now_us();
+	n = process_vm_readv(io->pid, &local, 1, io->riov, io->nr, 0);
+	io->md->stats.dump_us += now_us() - t;
+	if (n < 0 || (size_t)n != io->used) {
+		/* Frozen and present (or swapped) pages cannot vanish. */
+		ret = n < 0 ? -errno : -EFAULT;
+		pr_err("task %d: cannot read memory at %p (%d ranges, %zu bytes, got %zd): %s",
+		       io->pid, io->riov[0].iov_base, io->nr, io->used, n, errstr(ret));
+		return ret;
+	}
+	ret = io_write(io, io->used);
+	io->used = 0;
+	io->nr = 0;
+	return ret;
+}
+
+/* Memory without PROT_READ: process_vm_readv() refuses it, /proc/PID/mem
+ * reads it (FOLL_FORCE). */
+static int io_read_forced(struct page_io *io, uint64_t addr, uint64_t len)
+{
+	char path[64];
+	int ret;
+
+	ret = io_flush(io);
+	if (ret)
+		return ret;
+	if (io->mem_fd < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/mem", io->pid);
+		io->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (io->mem_fd < 0) {
+			ret = -errno;
+			pr_err("task %d: cannot open %s: %s", io->pid, path, errstr(ret));
+			return ret;
+		}
+	}
+	while (len) {
+		size_t n = len < io->md->buf_len ? len : io->md->buf_len;
+		uint64_t t = now_us();
+		ssize_t r = pread(io->mem_fd, io->md->buf, n, addr);
+
+		io->md->stats.dump_us += now_us() - t;
+		if (r < 0 || (size_t)r != n) {
+			ret = r < 0 ? -errno : -EFAULT;
+			pr_err("task %d: cannot read memory at %#llx (%zu bytes) through /proc/%d/mem: %s",
+			       io->pid, (unsigned long long)addr, n, io->pid, errstr(ret));
+			return ret;
+		}
+		ret = io_write(io, n);
+		if (ret)
+			return ret;
+		addr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int io_add(struct page_io *io, uint64_t addr, uint64_t len, bool readable)
+{
+	int ret;
+
+	if (!readable)
+		return io_read_forced(io, addr, len);
+	while (len) {
+		size_t room = io->md->buf_len - io->used;
+		size_t n = len < room ? len : room;
+		struct iovec *last = io->nr ? &io->riov[io->nr - 1] : NULL;
+
+		if (last && (uintptr_t)last->iov_base + last->iov_len == addr) {
+			last->iov_len += n;
+		} else {
+			io->riov[io->nr].iov_base = (void *)(uintptr_t)addr;
+			io->riov[io->nr].iov_len = n;
+			io->nr++;
+		}
+		io->used += n;
+		addr += n;
+		len -= n;
+		if (io->used == io->md->buf_len || io->nr == IOV_MAX) {
+			ret = io_flush(io);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* ---- private pages ---- */
+
+struct run {
+	uint64_t start;
+	uint64_t nr;
+};
+
+static int emit_run(struct page_io *io, struct img_writer *pm, struct run *r, bool readable)
+{
+	PagemapEntry pe = PAGEMAP_ENTRY__INIT;
+	uint64_t t;
+	int ret;
+
+	if (!r->nr)
+		return 0;
+	pe.vaddr = r->start;
+	pe.nr_pages = r->nr;
+	t = now_us();
+	ret = img_writer_put(pm, &pe.base);
+	io->md->stats.write_us += now_us() - t;
+	if (!ret)
+		ret = io_add(io, r->start, r->nr * PAGE_SZ, readable);
+	r->nr = 0;
+	return ret;
+}
+
+static int scan_vma(struct page_io *io, struct img_writer *pm, int pm_fd,
+		    uint64_t *pme, const struct vma *v)
+{
+	bool readable = v->prot & PROT_READ;
+	struct run r = { 0 };
+	uint64_t addr = v->start;
+	int ret;
+
+	while (addr < v->end) {
+		uint64_t n = (v->end - addr) / PAGE_SZ;
+		uint64_t t = now_us();
+		ssize_t got;
+
+		if (n > PM_CHUNK)
+			n = PM_CHUNK;
+		got = pread(pm_fd, pme, n * sizeof(*pme), addr / PAGE_SZ * sizeof(*pme));
+		io->md->stats.dump_us += now_us() - t;
+		if (got < 0 || (size_t)got != n * sizeof(*pme)) {
+			ret = got < 0 ? -errno : -EIO;
+			pr_err("task %d: cannot read /proc/%d/pagemap at %#llx: %s",
+			       io->pid, io->pid, (unsigned long long)addr, errstr(ret));
+			return ret;
+		}
+		io->md->stats.pages_scanned += n;
+		for (uint64_t i = 0; i < n; i++, addr += PAGE_SZ) {
+			if (!pme_wanted(pme[i], io->md->zero_pfn)) {
+				ret = emit_run(io, pm, &r, readable);
+				if (ret)
+					return ret;
+				continue;
+			}
+			/* nr_pages is 32-bit in the image. */
+			if (r.nr == UINT32_MAX) {
+				ret = emit_run(io, pm, &r, readable);
+				if (ret)
+					return ret;
+			}
+			if (!r.nr)
+				r.start = addr;
+			r.nr++;
+		}
+	}
+	return emit_run(io, pm, &r, readable);
+}
+
+static int dump_private_pages(struct mem_dump *md, pid_t pid, const struct vma_list *vl)
+{
+	struct img_writer pm, pg;
+	bool pm_open = false, pg_open = false;
+	struct page_io *io = NULL;
+	uint64_t *pme = NULL;
+	char path[64];
+	int pm_fd = -1, ret;
+	uint64_t t;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	pm_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (pm_fd < 0) {
+		ret = -errno;
+		pr_err("task %d: cannot open %s: %s", pid, path, errstr(ret));
+		goto out;
+	}
+	pme = malloc(PM_CHUNK * sizeof(*pme));
+	io = calloc(1, sizeof(*io));
+	if (!pme || !io) {
+		ret = -ENOMEM;
+		pr_err("task %d: cannot allocate pagemap buffers: %s", pid, errstr(ret));
+		goto out;
+	}
+	ret = img_writer_open(md->dirfd, IMG_PAGEMAP, pid, &pm);
+	if (ret)
+		goto out;
+	pm_open = true;
+	ret = img_writer_open(md->dirfd, IMG_PAGES, pid, &pg);
+	if (ret)
+		goto out;
+	pg_open = true;
+	io->md = md;
+	io->pid = pid;
+	io->mem_fd = -1;
+	io->w = &pg;
+
+	for (size_t i = 0; i < vl->nr; i++) {
+		if (!vma_may_have_pages(&vl->v[i]))
+			continue;
+		ret = scan_vma(io, &pm, pm_fd, pme, &vl->v[i]);
+		if (ret)
+			goto out;
+	}
+	ret = io_flush(io);
+	if (ret)
+		goto out;
+	t = now_us();
+	ret = img_writer_commit(&pm);
+	pm_open = false;
+	if (!ret)
+		ret = img_writer_commit(&pg);
+	else
+		img_writer_abort(&pg);
+	pg_open = false;
+	md->stats.write_us += now_us() - t;
+out:
+	if (pm_open)
+		img_writer_abort(&pm);
+	if (pg_open)
+		img_writer_abort(&pg);
+	if (io && io->mem_fd >= 0)
+		close(io->mem_fd);
+	if (pm_fd >= 0)
+		close(pm_fd);
+	free(io);
+	free(pme);
+	return ret;
+}
+
+/* ---- shared anonymous memory ---- */
+
+static bool shmid_done(const struct mem_dump *md, uint64_t shmid)
+{
+	for (size_t i = 0; i < md->nr_shmids; i++)
+		if (md->shmids[i] == shmid)
+			return true;
+	return false;
+}
+
+static int write_shmem_range(struct mem_dump *md, int fd, struct img_writer *pg,
+			     const char *what, off_t off, off_t len)
+{
+	while (len > 0) {
+		size_t n = (size_t)len < md->buf_len ? (size_t)len : md->buf_len;
+		uint64_t t = now_us();
+		ssize_t r = pread(fd, md->buf, n, off);
+		int ret;
+
+		md->stats.dump_us += now_us() - t;
+		if (r < 0 || (size_t)r != n) {
+			ret = r < 0 ? -errno : -EIO;
+			pr_err("%s: cannot read at offset %lld: %s", what, (long long)off, errstr(ret));
+			return ret;
+		}
+		t = now_us();
+		ret = img_writer_raw(pg, md->buf, n);
+		md->stats.write_us += now_us() - t;
+		if (ret)
+			return ret;
+		md->stats.pages_written += n / PAGE_SZ;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* The populated pages of the object behind v, found with SEEK_DATA and
+ * SEEK_HOLE (swapped-out pages count as data) and read with pread(), which
+ * neither faults pages in nor needs the mapping to be readable. */
+static int dump_shmem(struct mem_dump *md, pid_t pid, const struct vma *v)
+{
+	struct img_writer pm, pg;
+	bool pm_open = false, pg_open = false;
+	char path[96];
+	struct stat st;
+	off_t data, hole = 0;
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
+		 (unsigned long long)v->start, (unsigned long long)v->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
+		pr_err("task %d: cannot open shared memory %llu through %s: %s",
+		       pid, (unsigned long long)v->ino, path, errstr(ret));
+		goto out;
+	}
+	ret = add_u64(&md->shmids, &md->nr_shmids, &md->cap_shmids, v->ino);
+	if (ret)
+		goto out;
+	ret = img_writer_open(md->dirfd, IMG_SHMEM, v->ino, &pm);
+	if (ret)
+		goto out;
+	pm_open = true;
+	ret = img_writer_open(md->dirfd, IMG_SHMEM_PAGES, v->ino, &pg);
+	if (ret)
+		goto out;
+	pg_open = true;
+	md->stats.pages_scanned += (st.st_size + PAGE_SZ - 1) / PAGE_SZ;
+
+	while (hole < st.st_size) {
+		PagemapEntry pe = PAGEMAP_ENTRY__INIT;
+
+		data = lseek(fd, hole, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break;
+		if (data >= 0)
+			hole = lseek(fd, data, SEEK_HOLE);
+		if (data < 0 || hole < 0) {
+			ret = -errno;
+			pr_err("task %d: cannot seek in shared memory %llu (%s): %s",
+			       pid, (unsigned long long)v->ino, path, errstr(ret));
+			goto out;
+		}
+		if (hole > st.st_size)
+			hole = st.st_size;
+		/* shmem tracks data in whole pages. */
+		data &= ~(off_t)(PAGE_SZ - 1);
+		hole = (hole + PAGE_SZ - 1) & ~(off_t)(PAGE_SZ - 1);
+		if (hole <= data)
+			break;
+		pe.vaddr = data;
+		pe.nr_pages = (hole - data) / PAGE_SZ;
+		ret = img_writer_put(&pm, &pe.base);
+		if (!ret)
+			ret = write_shmem_range(md, fd, &pg, path, data, hole - data);
+		if (ret)
+			goto out;
+	}
+	ret = img_writer_commit(&pm);
+	pm_open = false;
+	if (!ret)
+		ret = img_writer_commit(&pg);
+	else
+		img_writer_abort(&pg);
+	pg_open = false;
+out:
+	if (pm_open)
+		img_writer_abort(&pm);
+	if (pg_open)
+		img_writer_abort(&pg);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* ---- mm-<pid>.img ---- */
+
+/* State only the task itself can report. */
+static int remote_mm_state(pid_t pid, pid_t tid, MmEntry *mm)
+{
+	struct remote r;
+	unsigned long ip;
+	long brk, dumpable, thp;
+	int ret, end;
+
+	ret = remote_find_syscall(pid, &ip);
+	if (ret) {
+		if (ret != -ENOENT)  /* -ENOENT is logged by remote_find_syscall() */
+			pr_err("task %d: cannot find a syscall instruction: %s", pid, errstr(ret));
+		return ret;
+	}
+	ret = remote_start(&r, pid, tid, ip);
+	if (ret)
+		return ret;
+	brk = remote_syscall(&r, __NR_brk, 0, 0, 0, 0, 0, 0);
+	if (brk < 0 && brk > -4096) {
+		ret = brk;
+		goto end;
+	}
+	dumpable = remote_syscall(&r, __NR_prctl, PR_GET_DUMPABLE, 0, 0, 0, 0, 0);
+	if (dumpable < 0) {
+		ret = dumpable;
+		goto end;
+	}
+	thp = remote_syscall(&r, __NR_prctl, PR_GET_THP_DISABLE, 0, 0, 0, 0, 0);
+	if (thp < 0) {
+		ret = thp;
+		goto end;
+	}
+	mm->has_mm_brk = 1;
+	mm->mm_brk = brk;
+	mm->has_dumpable = 1;
+	mm->dumpable = dumpable;
+	mm->has_thp_disabled = 1;
+	mm->thp_disabled = thp & 1;
+	mm->has_thp_disable_flags = 1;
+	mm->thp_disable_flags = thp;
+end:
+	if (ret)
+		pr_err("task %d: remote brk/prctl query failed: %s", pid, errstr(ret));
+	/* Always, so that the task goes on exactly as it was. */
+	end = remote_end(&r);
+	return ret ? ret : end;
+}
+
+static int read_auxv(pid_t pid, MmEntry *mm)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[64];
+	size_t len;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+	ret = read_file(path, 1 << 16, &buf, &len);
+	if (ret) {
+		pr_err("task %d: cannot read %s: %s", pid, path, errstr(ret));
+		return ret;
+	}
+	mm->n_auxv = len / sizeof(uint64_t);
+	mm->auxv = calloc(mm->n_auxv ? mm->n_auxv : 1, sizeof(uint64_t));
+	if (!mm->auxv)
+		return -ENOMEM;
+	memcpy(mm->auxv, buf, mm->n_auxv * sizeof(uint64_t));
+	return 0;
+}
+
+static int read_link(const char *path, char **out)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	*out = strdup(buf);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* A mapped file as restore will find it: the path, identity, size and
+ * mtime of the file itself (map_files), so a changed file is refused. */
+static int fill_file_vma(pid_t pid, const struct vma *v, VmaEntry *e)
+{
+	char path[96];
+	struct stat st;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
+		 (unsigned long long)v->start, (unsigned long long)v->end);
+	if (stat(path, &st) < 0) {
+		ret = -errno;
+		goto err;
+	}
+	ret = read_link(path, &e->path);
+	if (ret)
+		goto err;
+	e->has_dev = e->has_ino = e->has_file_size = e->has_file_mtime = 1;
+	e->dev = st.st_dev;
+	e->ino = st.st_ino;
+	e->file_size = st.st_size;
+	e->file_mtime = st.st_mtim.tv_sec * 1000000000ULL + st.st_mtim.tv_nsec;
+	return 0;
+err:
+	pr_err("task %d: cannot stat the file mapped at %llx-%llx (%s): %s", pid,
+	       (unsigned long long)v->start, (unsigned long long)v->end,
+	       v->path ? v->path : "?", errstr(ret));
+	return ret;
+}
+
+static int fill_vma(struct mem_dump *md, pid_t pid, const struct vma *v, VmaEntry *e)
+{
+	int ret;
+
+	e->start = v->start;
+	e->end = v->end;
+	e->kind = v->kind;
+	e->prot = v->prot;
+	e->flags = v->flags;
+	e->has_pgoff = 1;
+	e->pgoff = v->pgoff;
+	if (v->madv) {
+		e->has_madv = 1;
+		e->madv = v->madv;
+	}
+	switch (v->kind) {
+	case VMA_KIND__VMA_FILE_PRIVATE:
+	case VMA_KIND__VMA_FILE_SHARED:
+		return fill_file_vma(pid, v, e);
+	case VMA_KIND__VMA_ANON_SHARED:
+		e->has_dev = e->has_ino = 1;
+		e->dev = makedev(v->dev_major, v->dev_minor);
+		e->ino = v->ino;
+		if (!shmid_done(md, v->ino)) {
+			ret = dump_shmem(md, pid, v);
+			if (ret)
+				return ret;
+		}
+		break;
+	default:
+		break;
+	}
+	if (v->path) {
+		e->path = strdup(v->path);
+		if (!e->path)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void free_mm(MmEntry *mm)
+{
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		if (mm->vmas[i])
+			free(mm->vmas[i]->path);
+		free(mm->vmas[i]);
+	}
+	free(mm->vmas);
+	free(mm->auxv);
+	free(mm->exe_path);
+}
+
+static int read_vmas(pid_t pid, struct vma_list *vl)
+{
+	_cleanup_free_ char *buf = NULL;
+	const char *why;
+	char path[64];
+	size_t line = 0;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	ret = read_file(path, SMAPS_MAX, &buf, NULL);
+	if (ret) {
+		pr_err("task %d: cannot read %s: %s", pid, path, errstr(ret));
+		return ret;
+	}
+	ret = smaps_parse(buf, vl, &line);
+	if (ret) {
+		pr_err("task %d: cannot parse %s line %zu: %s", pid, path, line, errstr(ret));
+		return ret;
+	}
+	for (size_t i = 0; i < vl->nr; i++) {
+		struct vma *v = &vl->v[i];
+
+		ret = vma_classify(v, &why);
+		if (ret) {
+			pr_err("task %d: cannot dump the mapping %llx-%llx %s %s: %s (%s)", pid,
+			       (unsigned long long)v->start, (unsigned long long)v->end,
+			       v->perms, v->path ? v->path : "", why, errstr(ret));
+			vma_list_free(vl);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int mem_dump_task(struct mem_dump *md, pid_t pid, pid_t tid)
+{
+	MmEntry mm = MM_ENTRY__INIT;
+	struct vma_list vl = { 0 };
+	struct proc_stat st;
+	char path[64];
+	uint64_t t = now_us();
+	int ret;
+
+	ret = pid_array_add(&md->pids, &md->nr_pids, &md->cap_pids, pid);
+	if (ret)
+		return ret;
+
+	ret = read_vmas(pid, &vl);
+	md->stats.dump_us += now_us() - t;
+	if (ret)
+		return ret;
+	ret = proc_stat_read(pid, 0, &st);
+	if (ret) {
+		pr_err("task %d: cannot read /proc/%d/stat: %s", pid, pid, errstr(ret));
+		goto out;
+	}
+	mm.has_mm_start_code = mm.has_mm_end_code = mm.has_mm_start_data = 1;
+	mm.has_mm_end_data = mm.has_mm_start_stack = mm.has_mm_start_brk = 1;
+	mm.has_mm_arg_start = mm.has_mm_arg_end = mm.has_mm_env_start = mm.has_mm_env_end = 1;
+	mm.mm_start_code = st.start_code;
+	mm.mm_end_code = st.end_code;
+	mm.mm_start_data = st.start_data;
+	mm.mm_end_data = st.end_data;
+	mm.mm_start_stack = st.start_stack;
+	mm.mm_start_brk = st.start_brk;
+	mm.mm_arg_start = st.arg_start;
+	mm.mm_arg_end = st.arg_end;
+	mm.mm_env_start = st.env_start;
+	mm.mm_env_end = st.env_end;
+
+	ret = remote_mm_state(pid, tid, &mm);
+	if (ret)
+		goto out;
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	ret = read_link(path, &mm.exe_path);
+	if (ret) {
+		pr_err("task %d: cannot read %s: %s", pid, path, errstr(ret));
+		goto out;
+	}
+	ret = read_auxv(pid, &mm);
+	if (ret)
+		goto out;
+
+	mm.vmas = calloc(vl.nr ? vl.nr : 1, sizeof(*mm.vmas));
+	if (!mm.vmas) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < vl.nr; i++) {
+		VmaEntry *e = malloc(sizeof(*e));
+
+		if (!e) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		vma_entry__init(e);
+		mm.vmas[mm.n_vmas++] = e;
+		ret = fill_vma(md, pid, &vl.v[i], e);
+		if (ret)
+			goto out;
+	}
+	ret = img_write_one(md->dirfd, IMG_MM, pid, &mm.base);
+	if (ret)
+		goto out;
+	ret = dump_private_pages(md, pid, &vl);
+out:
+	if (ret == -ENOMEM)
+		pr_err("task %d: out of memory dumping its memory", pid);
+	free_mm(&mm);
+	vma_list_free(&vl);
+	return ret;
+}

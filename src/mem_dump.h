@@ -1,0 +1,55 @@
+/* Dump of a frozen task's memory (the task must be seized and in a ptrace
+ * stop; its thread tid is borrowed for a few remote system calls and always
+ * put back as it was).
+ *
+ *   mm-<pid>.img       MmEntry: mm fields, brk, exe, auxv, dumpable, THP,
+ *                      and every VMA classified (src/proc_maps.h)
+ *   pagemap-<pid>.img  runs (PagemapEntry) of the pages of private VMAs that
+ *                      hold data: anonymous (or copied-on-write) pages,
+ *                      present or swapped; never zero pages or file pages.
+ *                      Runs ascend and never cross a VMA boundary.
+ *   pages-<pid>.img    their contents, raw, in the same order
+ *   shmem-<shmid>.img, shmem-pages-<shmid>.img
+ *                      the populated pages of each shared anonymous object,
+ *                      vaddr = offset inside it; written once per dump, by
+ *                      the first task that maps the object
+ *
+ * One struct mem_dump lives for a whole dump: it remembers which shared
+ * objects are done, which images exist (for mem_dump_remove()) and counts
+ * time and pages for stats-dump.img. Functions return 0 or -errno and log
+ * failures naming the PID. */
+#ifndef MINICR_MEM_DUMP_H
+#define MINICR_MEM_DUMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proc_maps.h"
+
+struct mem_dump_stats {
+	uint64_t dump_us;           /* reading: smaps, pagemap, page contents */
+	uint64_t write_us;          /* writing page images, fsync included */
+	uint64_t pages_scanned;     /* pagemap entries looked at */
+	uint64_t pages_written;
+};
+
+struct mem_dump {
+	int dirfd;
+	struct mem_dump_stats stats;
+	uint64_t zero_pfn;           /* the shared zero page, 0 if unknown */
+	uint64_t *shmids;           /* shared objects already dumped */
+	size_t nr_shmids, cap_shmids;
+	pid_t *pids;                /* tasks whose images may exist */
+	size_t nr_pids, cap_pids;
+	uint8_t *buf;               /* page buffer, reused */
+	size_t buf_len;
+};
+
+int mem_dump_init(struct mem_dump *md, int dirfd);
+int mem_dump_task(struct mem_dump *md, pid_t pid, pid_t tid);
+/* Unlink every image mem_dump_task() wrote (after a failed dump). */
+void mem_dump_remove(struct mem_dump *md);
+void mem_dump_fini(struct mem_dump *md);
+
+#endif
