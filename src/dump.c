@@ -16,10 +16,12 @@
 #include "image.h"
 #include "inventory.pb-c.h"
 #include "log.h"
+#include "mem_dump.h"
 #include "proc_parse.h"
 #include "pstree.h"
 #include "pstree.pb-c.h"
 #include "seize.h"
+#include "stats.pb-c.h"
 #include "util.h"
 
 /* What dump learns of one task from /proc once it is frozen. */
@@ -270,31 +272,76 @@ static int write_inventory(int dirfd, const struct pstree *tree)
 	return img_write_one(dirfd, IMG_INVENTORY, 0, &ie.base);
 }
 
-static int write_images(int dirfd, struct pstree *tree)
+static uint64_t now_us(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
+/* frozen_time ends here rather than at the release, which comes after
+ * inventory.img, which must be the last image written. */
+static int write_stats(int dirfd, const struct pstree *tree, const struct mem_dump_stats *ms,
+		       uint64_t seize_start, uint64_t frozen_at)
+{
+	DumpStatsEntry se = DUMP_STATS_ENTRY__INIT;
+
+	se.has_freezing_time = se.has_frozen_time = se.has_memdump_time = 1;
+	se.has_memwrite_time = se.has_pages_scanned = se.has_pages_written = 1;
+	se.has_tasks = se.has_threads = 1;
+	se.freezing_time = frozen_at - seize_start;
+	se.frozen_time = now_us() - frozen_at;
+	se.memdump_time = ms->dump_us;
+	se.memwrite_time = ms->write_us;
+	se.pages_scanned = ms->pages_scanned;
+	se.pages_written = ms->pages_written;
+	se.tasks = tree->nr_tasks;
+	for (size_t i = 0; i < tree->nr_tasks; i++)
+		se.threads += tree->tasks[i]->nr_tids;
+	return img_write_one(dirfd, IMG_STATS_DUMP, 0, &se.base);
+}
+
+static int write_images(int dirfd, struct pstree *tree, uint64_t seize_start, uint64_t frozen_at)
+{
+	struct mem_dump md;
 	int ret;
+
+	ret = mem_dump_init(&md, dirfd);
+	if (ret)
+		return ret;
 
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
 		ret = collect_task(tree->tasks[i]);
 		if (ret)
-			return ret;
+			goto out;
 	}
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
 		ret = write_core(dirfd, tree->tasks[i]);
+		if (!ret && !tree->tasks[i]->zombie)
+			ret = mem_dump_task(&md, tree->tasks[i]->pid, tree->tasks[i]->tids[0]);
 		if (ret)
-			return ret;
+			goto out;
 	}
 	ret = write_pstree(dirfd, tree);
+	if (!ret)
+		ret = write_stats(dirfd, tree, &md.stats, seize_start, frozen_at);
 	if (ret)
-		return ret;
+		goto out;
 	/* Everything else is on disk before inventory.img says the set is
 	 * complete. */
-	if (fsync(dirfd) < 0)
-		return -errno;
+	if (fsync(dirfd) < 0) {
+		ret = -errno;
+		goto out;
+	}
 	ret = write_inventory(dirfd, tree);
+	if (!ret && fsync(dirfd) < 0)
+		ret = -errno;
+out:
 	if (ret)
-		return ret;
-	return fsync(dirfd) < 0 ? -errno : 0;
+		mem_dump_remove(&md);
+	mem_dump_fini(&md);
+	return ret;
 }
 
 /* After a failed dump, remove what it wrote so the directory does not hold
@@ -305,6 +352,7 @@ static void remove_images(int dirfd, const struct pstree *tree)
 
 	unlinkat(dirfd, "inventory.img", 0);
 	unlinkat(dirfd, "pstree.img", 0);
+	unlinkat(dirfd, "stats-dump.img", 0);
 	for (size_t i = 0; i < tree->nr_tasks; i++)
 		if (!img_file_name(IMG_CORE, tree->tasks[i]->pid, name, sizeof(name)))
 			unlinkat(dirfd, name, 0);
@@ -313,6 +361,7 @@ static void remove_images(int dirfd, const struct pstree *tree)
 int cr_dump(const struct dump_opts *o)
 {
 	struct pstree tree = { 0 };
+	uint64_t seize_start, frozen_at;
 	int dirfd, ret;
 
 	ret = seize_check_root(o->pid);
@@ -323,14 +372,16 @@ int cr_dump(const struct dump_opts *o)
 		return dirfd;
 
 	pr_info("freezing the tree of %d", o->pid);
+	seize_start = now_us();
 	ret = pstree_collect(&tree, o->pid, &seize_ops, NULL);
+	frozen_at = now_us();
 	if (ret) {
 		pr_err("cannot freeze the tree of %d: %s", o->pid, errstr(ret));
 		goto fail;
 	}
 	pr_info("frozen %zu tasks", tree.nr_tasks);
 
-	ret = write_images(dirfd, &tree);
+	ret = write_images(dirfd, &tree, seize_start, frozen_at);
 	if (ret) {
 		pr_err("dump of %d failed: %s; the tree goes on running", o->pid, errstr(ret));
 		remove_images(dirfd, &tree);
