@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "core.pb-c.h"
@@ -46,5 +47,8 @@ int rst_threads_resume(struct rst_task *t);
 /* Free what rst_mem_* kept (shared memory objects are freed once all tasks
  * are done). */
 void rst_mem_cleanup(void);
+/* Pages written by rst_mem_restore() so far (task pages and shared memory
+ * pages), for stats-restore.img. */
+uint64_t rst_mem_pages_restored(void);
 
 #endif
