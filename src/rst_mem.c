@@ -15,8 +15,9 @@
  *     unchanged first), shared anonymous memory as a memfd of the
  *     controller shared by every task that maps the same object;
  *  6. write page contents with process_vm_writev, many runs per call;
- *  7. give each VMA its recorded protection and madvise state, set the mm
- *     fields (PR_SET_MM_MAP), dumpable and THP state;
+ *  7. set the mm fields (PR_SET_MM_MAP: before any file is mapped), the
+ *     dumpable and THP state; give each VMA its recorded protection and
+ *     madvise state;
  *  8. check /proc/PID/maps against the recording.
  * rst_mem_finish() unmaps the trampoline, the task's last remote call. */
 #include "rst_state.h"
@@ -454,7 +455,8 @@ static int map_vdso(struct mem_ctx *c)
 		return 0;       /* the task had unmapped its vDSO */
 	/* map_vdso() puts [vvar] at the address and the rest after it. */
 	m = rcall(c, __NR_arch_prctl, MINICR_ARCH_MAP_VDSO_64, base, 0, 0, 0, 0);
-	if (m) {
+	/* Success returns the size of the vDSO text (prctl_map_vdso()). */
+	if (m < 0) {
 		ret = m;
 		pr_err("task %d: cannot map the vDSO at %llx: %s", c->pid, (unsigned long long)base,
 		       errstr(ret));
@@ -1205,6 +1207,11 @@ int rst_mem_restore(int dirfd, struct rst_task *t)
 		ret = unmap_all(&c);
 	if (!ret)
 		ret = map_vdso(&c);
+	/* Before any file is mapped: the kernel refuses to replace the exe
+	 * file while the old one (minicr's) is still mapped, and the restored
+	 * task may well map that very file. */
+	if (!ret)
+		ret = set_mm(&c);
 	if (!ret)
 		ret = map_vmas(&c);
 	t1 = now_us();
@@ -1217,8 +1224,6 @@ int rst_mem_restore(int dirfd, struct rst_task *t)
 			(unsigned long long)(now_us() - t1) / 1000);
 	if (!ret)
 		ret = final_prot(&c);
-	if (!ret)
-		ret = set_mm(&c);
 	if (!ret)
 		ret = check_layout(&c);
 out:
