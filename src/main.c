@@ -10,6 +10,7 @@
 #include "check.h"
 #include "dump.h"
 #include "log.h"
+#include "restore.h"
 
 static void usage(FILE *f)
 {
@@ -20,6 +21,12 @@ static void usage(FILE *f)
 		"        freeze the process tree rooted at PID and write its images to DIR\n"
 		"        (default ./minicr-PID); the tree is killed afterwards unless\n"
 		"        --leave-running is given\n"
+		"  restore [-d|--detach] [--pidfile FILE] [--pidns]\n"
+		"          [--pid-method=clone3|ns_last_pid] [-v...] DIR\n"
+		"        recreate the tree recorded in DIR with its PIDs; without -d, wait\n"
+		"        for its root and exit with its status (128+N if killed by signal\n"
+		"        N); -d prints the root PID once the tree runs. --pidns restores\n"
+		"        into a new PID namespace (automatic if the root was an init)\n"
 		"  check\n"
 		"        report which kernel features minicr relies on are present\n"
 		"\n"
@@ -81,6 +88,59 @@ static int cmd_dump(int argc, char **argv, int verbose)
 	return cr_dump(&o) ? 1 : 0;
 }
 
+static int cmd_restore(int argc, char **argv, int verbose)
+{
+	static const struct option opts[] = {
+		{ "detach", no_argument, NULL, 'd' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "pidns", no_argument, NULL, 'n' },
+		{ "pid-method", required_argument, NULL, 'm' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct restore_opts o = { 0 };
+	bool method_set = false;
+	int c, status;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "dvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o.detach = true; break;
+		case 'p': o.pidfile = optarg; break;
+		case 'n': o.pidns = true; break;
+		case 'm':
+			if (rst_pid_method_parse(optarg, &o.method)) {
+				log_init("minicr", verbose);
+				pr_err("restore: --pid-method must be clone3 or ns_last_pid, not '%s'",
+				       optarg);
+				return 2;
+			}
+			method_set = true;
+			break;
+		case 'v': verbose++; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	log_init("minicr", verbose);
+	if (optind != argc - 1) {
+		pr_err("restore: expected exactly one images directory");
+		usage(stderr);
+		return 2;
+	}
+	o.dir = argv[optind];
+	if (!method_set)
+		o.method = rst_have_clone3() ? RST_PID_CLONE3 : RST_PID_NS_LAST_PID;
+	else if (o.method == RST_PID_CLONE3 && !rst_have_clone3()) {
+		pr_err("restore: this kernel has no clone3(); use --pid-method=ns_last_pid");
+		return 1;
+	}
+	if (cr_restore(&o, &status))
+		return 1;
+	return o.detach ? 0 : status;
+}
+
 int main(int argc, char **argv)
 {
 	int verbose = 0;
@@ -112,6 +172,8 @@ int main(int argc, char **argv)
 	argv += i;
 	if (!strcmp(cmd, "dump"))
 		return cmd_dump(argc, argv, verbose);
+	if (!strcmp(cmd, "restore"))
+		return cmd_restore(argc, argv, verbose);
 	if (!strcmp(cmd, "check"))
 		return cr_check() ? 1 : 0;
 	pr_err("unknown command '%s'", cmd);

@@ -166,6 +166,10 @@ static int sim_apply(struct sim *s, const struct plan_step *st)
 	case PLAN_FINISH:
 		if (nodes[a].helper != PLAN_NOT_HELPER || nodes[a].zombie)
 			return fail(s->err, s->errlen, "finish by %d: not a live task", apid);
+		for (size_t i = 0; i < s->p->nr_nodes; i++)
+			if (nodes[i].zombie && s->n[i].parent == a && !s->n[i].dead)
+				return fail(s->err, s->errlen, "finish by %d: its zombie child %d "
+					    "has not died yet", apid, nodes[i].pid);
 		an->finished = true;
 		return 0;
 	}
@@ -596,6 +600,15 @@ static int try_intent(struct planner *pl, int i, const struct intent *in, const 
 					continue;
 				if (!pl->sim.n[j].created || !pl->sim.n[f].dead) {
 					*why = "a member of a session it adopts is not reparented yet";
+					return 0;
+				}
+			}
+			/* It waits (without reaping) for its zombie children to
+			 * have died, so they must die first. */
+			for (size_t j = 0; j < p->nr_nodes; j++) {
+				if (p->nodes[j].parent == (int)i && p->nodes[j].zombie &&
+				    !pl->sim.n[j].dead) {
+					*why = "a zombie child has not died yet";
 					return 0;
 				}
 			}

@@ -36,7 +36,8 @@ enum plan_op {
 	PLAN_EXIT,       /* helper actor: _exit(0) */
 	PLAN_REAP,       /* actor: waitpid() its exited helper child, node arg */
 	PLAN_DIE,        /* zombie actor: exit with its recorded status, never reaped */
-	PLAN_FINISH,     /* task actor: threads, checks; it is ready afterwards */
+	PLAN_FINISH,     /* task actor: threads, checks; it is ready afterwards. After
+	                  * its zombie children died, which it waits for (not reaping) */
 };
 
 enum plan_helper {

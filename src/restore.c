@@ -1,0 +1,1032 @@
+#include "restore.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.pb-c.h"
+#include "image.h"
+#include "infect.h"
+#include "inventory.pb-c.h"
+#include "log.h"
+#include "proc_parse.h"
+#include "pstree.pb-c.h"
+#include "rst_plan.h"
+#include "rst_state.h"
+#include "stats.pb-c.h"
+#include "util.h"
+
+/* How long the tree may take to build, and to die after a failure. */
+#define BUILD_TIMEOUT_MS  (30 * 1000)
+#define KILL_TIMEOUT_MS   (10 * 1000)
+
+/* What the task bodies and the controller share: a MAP_SHARED page set up
+ * before the first fork. step is the index of the plan step whose turn it
+ * is; its actor runs it and moves step on (futex-woken). */
+struct shared {
+	int step;
+	int failed;             /* a body failed at step fail_step */
+	int fail_step;
+};
+
+/* Per plan node, what its body needs. */
+struct node_info {
+	const PstreeEntry *pe;      /* NULL for helpers */
+	CoreEntry *core;            /* NULL for helpers */
+	const int32_t *tids;        /* threads in the target namespace, leader first */
+	size_t nr_tids;
+};
+
+struct rst_ctx {
+	const struct restore_opts *o;
+	int dirfd;
+	bool pidns;
+	InventoryEntry *inv;
+	PstreeEntry **pe;
+	size_t nr_pe;
+	CoreEntry **core;
+	struct plan plan;
+	struct node_info *ni;
+	struct shared *sh;
+	size_t sh_len;
+	int alive_rd, alive_wr;     /* the tasks see EOF/HUP on alive_rd once minicr is gone */
+	pid_t outer_pgid, outer_sid, controller;
+	pid_t root;                 /* as minicr sees it */
+	struct rst_task *tasks;     /* per input task */
+	bool subreaper_set;
+	RestoreStatsEntry stats;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
+}
+
+static long futex(int *uaddr, int op, int val, const struct timespec *ts)
+{
+	/* Not FUTEX_PRIVATE: the word is in a MAP_SHARED page of many
+	 * processes. */
+	return syscall(SYS_futex, uaddr, op, val, ts, NULL, 0);
+}
+
+/* ---- reading and checking the images ---- */
+
+static int read_inventory(struct rst_ctx *c)
+{
+	struct utsname u;
+	int ret;
+
+	if (faccessat(c->dirfd, "inventory.img", F_OK, 0) < 0) {
+		ret = -errno;
+		if (ret == -ENOENT)
+			pr_err("%s: no inventory.img: the dump is incomplete (inventory.img is "
+			       "written last)", c->o->dir);
+		else
+			pr_err("%s/inventory.img: %s", c->o->dir, errstr(ret));
+		return ret;
+	}
+	ret = img_read_one(c->dirfd, IMG_INVENTORY, 0, (ProtobufCMessage **)&c->inv);
+	if (ret)
+		return ret;
+	if (c->inv->img_version > MINICR_IMG_VERSION) {
+		pr_err("%s: image format version %u is newer than this minicr's (%u); "
+		       "use minicr %s or later", c->o->dir, c->inv->img_version,
+		       MINICR_IMG_VERSION, c->inv->minicr_version);
+		return -EPROTONOSUPPORT;
+	}
+	if (uname(&u) < 0)
+		return -errno;
+	if (strcmp(c->inv->arch, u.machine)) {
+		pr_err("%s: dumped on %s, this host is %s", c->o->dir, c->inv->arch, u.machine);
+		return -EXDEV;
+	}
+	if (strcmp(c->inv->kernel_release, u.release)) {
+		pr_err("%s: dumped on kernel %s, this host runs %s: restore needs the same "
+		       "kernel", c->o->dir, c->inv->kernel_release, u.release);
+		return -EXDEV;
+	}
+	return 0;
+}
+
+static int read_pstree(struct rst_ctx *c)
+{
+	struct img_reader r;
+	ProtobufCMessage *m;
+	size_t cap = 0;
+	int ret;
+
+	ret = img_reader_open(c->dirfd, "pstree.img", &img_types[IMG_PSTREE], &r);
+	if (ret)
+		return ret;
+	while ((ret = img_reader_next(&r, &m)) == 1) {
+		PstreeEntry *pe = (PstreeEntry *)m;
+
+		if (c->nr_pe == cap) {
+			PstreeEntry **n = realloc(c->pe, (cap ? cap * 2 : 16) * sizeof(*n));
+
+			if (!n) {
+				protobuf_c_message_free_unpacked(m, NULL);
+				ret = -ENOMEM;
+				break;
+			}
+			c->pe = n;
+			cap = cap ? cap * 2 : 16;
+		}
+		c->pe[c->nr_pe++] = pe;
+		if (pe->n_threads < 1 || pe->threads[0] != pe->pid) {
+			pr_err("pstree.img: task %d: its thread list does not start with it", pe->pid);
+			ret = -EBADMSG;
+			break;
+		}
+		if (c->pidns && (!pe->has_ns_pid || pe->n_ns_threads != pe->n_threads)) {
+			pr_err("pstree.img: task %d has no IDs in its PID namespace", pe->pid);
+			ret = -EBADMSG;
+			break;
+		}
+	}
+	img_reader_close(&r);
+	if (ret < 0)
+		return ret;
+	if (!c->nr_pe) {
+		pr_err("pstree.img: no tasks");
+		return -EBADMSG;
+	}
+	if (c->pe[0]->pid != c->inv->root_pid) {
+		pr_err("pstree.img starts with task %d, inventory.img names root %d",
+		       c->pe[0]->pid, c->inv->root_pid);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static int read_cores(struct rst_ctx *c)
+{
+	int ret;
+
+	c->core = calloc(c->nr_pe, sizeof(*c->core));
+	if (!c->core)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nr_pe; i++) {
+		/* img_read_one() names the file and the defect. */
+		ret = img_read_one(c->dirfd, IMG_CORE, c->pe[i]->pid, (ProtobufCMessage **)&c->core[i]);
+		if (ret)
+			return ret;
+		if (c->core[i]->pid != c->pe[i]->pid) {
+			pr_err("core-%d.img is about task %d", c->pe[i]->pid, c->core[i]->pid);
+			return -EBADMSG;
+		}
+		if (c->core[i]->state != TASK_STATE__TASK_ZOMBIE &&
+		    c->core[i]->n_threads != c->pe[i]->n_threads) {
+			pr_err("core-%d.img has %zu threads, pstree.img %zu", c->pe[i]->pid,
+			       c->core[i]->n_threads, c->pe[i]->n_threads);
+			return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
+static int make_plan(struct rst_ctx *c)
+{
+	_cleanup_free_ struct plan_task *t = calloc(c->nr_pe, sizeof(*t));
+	int ret;
+
+	if (!t)
+		return -ENOMEM;
+	if (c->pidns && c->pe[0]->ns_pid != 1) {
+		pr_err("--pidns: the root %d was PID %d of its namespace, not 1; only a tree "
+		       "whose root is its namespace's init can be restored into a new one",
+		       c->pe[0]->pid, c->pe[0]->ns_pid);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < c->nr_pe; i++) {
+		const PstreeEntry *pe = c->pe[i];
+
+		if (c->pidns)
+			t[i] = (struct plan_task){ pe->ns_pid, pe->ns_ppid, pe->ns_pgid, pe->ns_sid };
+		else
+			t[i] = (struct plan_task){ pe->pid, pe->ppid, pe->pgid, pe->sid };
+		t[i].zombie = c->core[i]->state == TASK_STATE__TASK_ZOMBIE;
+	}
+	ret = plan_build(&c->plan, t, c->nr_pe);
+	if (ret) {
+		pr_err("cannot restore the tree of %d: %s", c->pe[0]->pid, c->plan.err);
+		return ret;
+	}
+	c->ni = calloc(c->plan.nr_nodes, sizeof(*c->ni));
+	if (!c->ni)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nr_pe; i++) {
+		c->ni[i].pe = c->pe[i];
+		c->ni[i].core = c->core[i];
+		c->ni[i].tids = c->pidns ? c->pe[i]->ns_threads : c->pe[i]->threads;
+		c->ni[i].nr_tids = c->pe[i]->n_threads;
+	}
+	if (log_verbosity() >= LOG_DEBUG) {
+		for (size_t i = 0; i < c->plan.nr_steps; i++) {
+			const struct plan_step *s = &c->plan.steps[i];
+
+			pr_debug("plan %zu: %s by %d%s%d", i, plan_op_name(s->op),
+				 c->plan.nodes[s->actor].pid,
+				 s->op == PLAN_FORK || s->op == PLAN_REAP ? " of " :
+				 s->op == PLAN_SETPGID ? " to " : " ",
+				 s->op == PLAN_FORK || s->op == PLAN_REAP ?
+				 c->plan.nodes[s->arg].pid : s->arg);
+		}
+	}
+	return 0;
+}
+
+/* Every PID and TID to create must be free in minicr's namespace (a new
+ * namespace is empty). */
+static int check_pids_free(struct rst_ctx *c)
+{
+	int ret = 0;
+
+	if (c->pidns)
+		return 0;
+	for (size_t i = 0; i < c->plan.nr_nodes; i++) {
+		const struct plan_node *n = &c->plan.nodes[i];
+		size_t nr = n->task >= 0 ? c->ni[i].nr_tids : 1;
+
+		for (size_t j = 0; j < nr; j++) {
+			pid_t id = n->task >= 0 ? c->ni[i].tids[j] : n->pid;
+			_cleanup_free_ char *comm = NULL;
+			char path[64];
+
+			snprintf(path, sizeof(path), "/proc/%d/comm", id);
+			if (access(path, F_OK) < 0)
+				continue;
+			if (read_file(path, 256, &comm, NULL))
+				continue;   /* exited meanwhile */
+			comm[strcspn(comm, "\n")] = 0;
+			if (n->task < 0)
+				pr_err("PID %d (needed for a helper of a session or group whose leader "
+				       "is gone) is taken by '%s'", id, comm);
+			else if (j)
+				pr_err("PID %d (thread of task %d) is taken by '%s'", id, n->pid, comm);
+			else
+				pr_err("PID %d is taken by '%s'", id, comm);
+			ret = -EBUSY;
+		}
+	}
+	return ret;
+}
+
+/* ---- the task bodies: minicr's code in every created task ---- */
+
+static void __attribute__((noreturn)) body(struct rst_ctx *c, int node, size_t from);
+
+static void body_fail(struct rst_ctx *c, size_t s)
+{
+	/* The first failure wins; the controller reports and cleans up. */
+	if (__sync_bool_compare_and_swap(&c->sh->failed, 0, 1))
+		c->sh->fail_step = s;
+	futex(&c->sh->failed, FUTEX_WAKE, INT_MAX, NULL);
+	futex(&c->sh->step, FUTEX_WAKE, INT_MAX, NULL);
+	_exit(1);
+}
+
+static void step_done(struct rst_ctx *c, size_t s)
+{
+	__atomic_store_n(&c->sh->step, (int)s + 1, __ATOMIC_SEQ_CST);
+	futex(&c->sh->step, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+/* Wait for step s; leave if minicr is gone or another task failed. */
+static void wait_turn(struct rst_ctx *c, size_t s)
+{
+	static const struct timespec tick = { 0, 200 * 1000 * 1000 };
+
+	for (;;) {
+		int cur = __atomic_load_n(&c->sh->step, __ATOMIC_SEQ_CST);
+		struct pollfd pfd = { .fd = c->alive_rd, .events = POLLIN };
+
+		if (c->sh->failed)
+			_exit(1);
+		if ((size_t)cur == s)
+			return;
+		futex(&c->sh->step, FUTEX_WAIT, cur, &tick);
+		if (poll(&pfd, 1, 0) > 0)
+			_exit(1);   /* the write end closed: minicr died */
+	}
+}
+
+/* The ID a task sees for a wanted group or session: PLAN_OUTER is
+ * minicr's, which a task in a new namespace sees as 0. */
+static pid_t seen_id(const struct rst_ctx *c, pid_t id, pid_t outer)
+{
+	if (id != PLAN_OUTER)
+		return id;
+	return c->pidns ? 0 : outer;
+}
+
+static int body_finish(struct rst_ctx *c, int node)
+{
+	const struct plan_node *n = &c->plan.nodes[node];
+	const struct node_info *ni = &c->ni[node];
+	sigset_t chld;
+	pid_t want;
+	int ret;
+
+	/* Its zombie children must have died (not reaped: the restored
+	 * program's wait() must see them) before it is seized, and the
+	 * SIGCHLDs they and any helper sent must not stay pending. */
+	for (size_t i = 0; i < c->plan.nr_nodes; i++) {
+		siginfo_t si;
+
+		if (!c->plan.nodes[i].zombie || c->plan.nodes[i].parent != node)
+			continue;
+		if (waitid(P_PID, c->plan.nodes[i].pid, &si, WEXITED | WNOWAIT | __WALL) < 0) {
+			ret = -errno;
+			pr_err("task %d: waiting for its zombie child %d to die: %s", n->pid,
+			       c->plan.nodes[i].pid, errstr(ret));
+			return ret;
+		}
+	}
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	while (sigtimedwait(&chld, NULL, &(struct timespec){ 0, 0 }) == SIGCHLD)
+		;
+	if (n->subreaper && prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) < 0) {
+		ret = -errno;
+		pr_err("task %d: cannot stop being a child subreaper: %s", n->pid, errstr(ret));
+		return ret;
+	}
+	/* Check from inside what the plan promised. */
+	want = node ? c->plan.nodes[n->parent].pid : (c->pidns ? 0 : c->controller);
+	if (getppid() != want || getpgrp() != seen_id(c, n->pgid, c->outer_pgid) ||
+	    getsid(0) != seen_id(c, n->sid, c->outer_sid)) {
+		pr_err("task %d ended up with parent %d, group %d, session %d instead of "
+		       "%d, %d, %d", n->pid, getppid(), getpgrp(), getsid(0), want,
+		       seen_id(c, n->pgid, c->outer_pgid), seen_id(c, n->sid, c->outer_sid));
+		return -EPROTO;
+	}
+	for (size_t i = 1; i < ni->nr_tids; i++) {
+		pid_t tid = rst_fork_thread(c->o->method, ni->tids[i]);
+
+		if (tid < 0)
+			return tid;   /* logged */
+	}
+	/* From here until minicr seizes it, it dies with its parent, so
+	 * nothing outlives a dead minicr; minicr undoes this once seized. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != want) {
+		pr_err("task %d: its parent is gone", n->pid);
+		return -ESRCH;
+	}
+	close(c->alive_rd);
+	return 0;
+}
+
+static void __attribute__((noreturn)) body_die(struct rst_ctx *c, int node)
+{
+	const CoreEntry *ce = c->ni[node].core;
+	struct rlimit no_core = { 0, 0 };
+
+	/* Killed by a signal: by that signal, without a core file. */
+	if (ce->has_exit_signal && ce->exit_signal > 0 && ce->exit_signal < NSIG) {
+		sigset_t one;
+
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		setrlimit(RLIMIT_CORE, &no_core);
+		signal(ce->exit_signal, SIG_DFL);
+		sigemptyset(&one);
+		sigaddset(&one, ce->exit_signal);
+		syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), ce->exit_signal);
+		sigprocmask(SIG_UNBLOCK, &one, NULL);
+		/* A signal whose default is to be ignored does not kill. */
+		pr_warn("zombie %d: signal %d did not kill it; exiting with 128+%d instead",
+			c->plan.nodes[node].pid, ce->exit_signal, ce->exit_signal);
+		_exit(128 + ce->exit_signal);
+	}
+	_exit(ce->has_exit_code ? ce->exit_code : 0);
+}
+
+static int body_step(struct rst_ctx *c, int node, size_t s)
+{
+	const struct plan_step *st = &c->plan.steps[s];
+	const struct plan_node *n = &c->plan.nodes[node];
+	pid_t pid;
+	int ret, status;
+
+	pr_debug("step %zu: %s by %d", s, plan_op_name(st->op), n->pid);
+	switch (st->op) {
+	case PLAN_FORK:
+		pid = rst_fork_task(c->o->method, c->plan.nodes[st->arg].pid, false);
+		if (pid < 0)
+			return pid;   /* logged */
+		if (pid == 0) {
+			/* The new task: its own steps come after this one. */
+			body(c, st->arg, s + 1);
+		}
+		return 0;
+	case PLAN_SETSID:
+		if (setsid() < 0) {
+			ret = -errno;
+			pr_err("task %d: setsid: %s", n->pid, errstr(ret));
+			return ret;
+		}
+		return 0;
+	case PLAN_SETPGID: {
+		pid_t g = st->arg == PLAN_OUTER ? c->outer_pgid : st->arg;
+
+		if (st->arg == PLAN_OUTER && c->pidns) {
+			pr_err("task %d: cannot rejoin a process group outside the new PID namespace",
+			       n->pid);
+			return -EPERM;
+		}
+		if (setpgid(0, g) < 0) {
+			ret = -errno;
+			pr_err("task %d: setpgid(0, %d): %s", n->pid, g, errstr(ret));
+			return ret;
+		}
+		return 0;
+	}
+	case PLAN_SUBREAPER:
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+			ret = -errno;
+			pr_err("task %d: cannot become a child subreaper: %s", n->pid, errstr(ret));
+			return ret;
+		}
+		return 0;
+	case PLAN_REAP:
+		pid = c->plan.nodes[st->arg].pid;
+		if (waitpid(pid, &status, __WALL) != pid) {
+			ret = -errno;
+			pr_err("task %d: cannot reap its helper %d: %s", n->pid, pid, errstr(ret));
+			return ret;
+		}
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			pr_err("task %d: its helper %d failed (status 0x%x)", n->pid, pid, status);
+			return -EPROTO;
+		}
+		return 0;
+	case PLAN_EXIT:
+		step_done(c, s);
+		_exit(0);
+	case PLAN_DIE:
+		step_done(c, s);
+		body_die(c, node);
+	case PLAN_FINISH:
+		return body_finish(c, node);
+	}
+	return -EINVAL;
+}
+
+static void __attribute__((noreturn)) body(struct rst_ctx *c, int node, size_t from)
+{
+	for (size_t s = from; s < c->plan.nr_steps; s++) {
+		int ret;
+
+		if (c->plan.steps[s].actor != node)
+			continue;
+		wait_turn(c, s);
+		ret = body_step(c, node, s);
+		if (ret)
+			body_fail(c, s);
+		step_done(c, s);
+		if (c->plan.steps[s].op == PLAN_FINISH)
+			break;
+	}
+	/* Ready: nothing but a pause loop (every signal is blocked) until
+	 * minicr seizes it and replaces all of this. */
+	for (;;)
+		syscall(SYS_pause);
+}
+
+/* ---- the controller ---- */
+
+/* Kill every task created so far and reap it. minicr is a child subreaper
+ * while it builds, so whatever is orphaned comes back to it. */
+static void kill_all(void)
+{
+	uint64_t end = now_us() + KILL_TIMEOUT_MS * 1000ull;
+
+	for (;;) {
+		_cleanup_free_ pid_t *kids = NULL;
+		pid_t *stack = NULL;
+		size_t nr = 0, nst = 0, cap = 0;
+
+		/* Reap what died (tracees that are not our children too). */
+		while (waitpid(-1, NULL, __WALL | WNOHANG) > 0)
+			;
+		if (waitpid(-1, NULL, __WALL | WNOHANG) < 0 && errno == ECHILD)
+			return;
+		if (proc_children_read(getpid(), getpid(), &kids, &nr))
+			nr = 0;
+		/* Kill a task before reading its children: it forks no more. */
+		for (size_t i = 0; i < nr; i++)
+			pid_array_add(&stack, &nst, &cap, kids[i]);
+		while (nst) {
+			pid_t p = stack[--nst];
+			_cleanup_free_ pid_t *sub = NULL;
+			size_t ns = 0;
+
+			kill(p, SIGKILL);
+			if (!proc_children_read(p, p, &sub, &ns))
+				for (size_t i = 0; i < ns; i++)
+					pid_array_add(&stack, &nst, &cap, sub[i]);
+		}
+		free(stack);
+		if (now_us() > end) {
+			pr_err("tasks of the failed restore are still alive after %d s",
+			       KILL_TIMEOUT_MS / 1000);
+			return;
+		}
+		usleep(1000);
+	}
+}
+
+static int build_tree(struct rst_ctx *c)
+{
+	uint64_t start = now_us(), end = start + BUILD_TIMEOUT_MS * 1000ull;
+	sigset_t all, old;
+	int pfd[2], ret, status;
+	pid_t root;
+
+	c->sh_len = sizeof(*c->sh);
+	c->sh = mmap(NULL, c->sh_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (c->sh == MAP_FAILED) {
+		c->sh = NULL;
+		return -errno;
+	}
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	c->alive_rd = pfd[0];
+	c->alive_wr = pfd[1];
+	c->controller = getpid();
+	c->outer_pgid = getpgrp();
+	c->outer_sid = getsid(0);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+		ret = -errno;
+		pr_err("cannot become a child subreaper: %s", errstr(ret));
+		return ret;
+	}
+	c->subreaper_set = true;
+	/* The tasks start with every signal blocked: nothing reaches minicr's
+	 * code in them; only SIGKILL does. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	root = rst_fork_task(c->o->method, c->plan.nodes[0].pid, c->pidns);
+	if (root == 0) {
+		close(c->alive_wr);
+		body(c, 0, 0);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(c->alive_rd);
+	c->alive_rd = -1;
+	if (root < 0)
+		return root;
+	c->root = root;
+	pr_info("created the root %d (PID %d%s), building %zu tasks in %zu steps",
+		c->plan.nodes[0].pid, root, c->pidns ? " outside its namespace" : "",
+		c->plan.nr_tasks, c->plan.nr_steps);
+
+	for (;;) {
+		static const struct timespec tick = { 0, 50 * 1000 * 1000 };
+		int cur = __atomic_load_n(&c->sh->step, __ATOMIC_SEQ_CST);
+
+		if (c->sh->failed) {
+			const struct plan_step *s = &c->plan.steps[c->sh->fail_step];
+
+			pr_err("restore failed at step %d (%s by %d); killing the %s tree",
+			       c->sh->fail_step, plan_op_name(s->op), c->plan.nodes[s->actor].pid,
+			       "partly built");
+			return -ECANCELED;
+		}
+		if ((size_t)cur == c->plan.nr_steps)
+			break;
+		if (waitpid(root, &status, WNOHANG | __WALL) == root) {
+			pr_err("the root %d died while the tree was built (status 0x%x)",
+			       c->plan.nodes[0].pid, status);
+			c->root = 0;
+			return -ECHILD;
+		}
+		if (now_us() > end) {
+			const struct plan_step *s = &c->plan.steps[cur];
+
+			pr_err("step %d (%s by %d) did not complete in %d s", cur,
+			       plan_op_name(s->op), c->plan.nodes[s->actor].pid, BUILD_TIMEOUT_MS / 1000);
+			return -ETIMEDOUT;
+		}
+		futex(&c->sh->step, FUTEX_WAIT, cur, &tick);
+	}
+	c->stats.forking_time = now_us() - start;
+	pr_info("built %zu tasks in %llu us", c->plan.nr_tasks,
+		(unsigned long long)c->stats.forking_time);
+	return 0;
+}
+
+/* Outer PID of the task whose PID in the new namespace is nspid: walk the
+ * tree under the root and read NSpid. Threads likewise. */
+static int find_outer(struct rst_ctx *c, size_t task, pid_t *outer)
+{
+	pid_t *stack = NULL;
+	size_t nst = 0, cap = 0;
+	int ret = -ESRCH;
+
+	if (!c->pidns) {
+		*outer = c->plan.nodes[task].pid;
+		return 0;
+	}
+	pid_array_add(&stack, &nst, &cap, c->root);
+	while (nst) {
+		pid_t p = stack[--nst];
+		struct proc_status st;
+		_cleanup_free_ pid_t *kids = NULL;
+		size_t nk = 0;
+
+		if (proc_status_read(p, 0, &st) == 0 && st.ns_pid_nr > 0 &&
+		    st.ns_pid[st.ns_pid_nr - 1] == c->plan.nodes[task].pid) {
+			*outer = p;
+			ret = 0;
+			break;
+		}
+		if (!proc_children_read(p, p, &kids, &nk))
+			for (size_t i = 0; i < nk; i++)
+				pid_array_add(&stack, &nst, &cap, kids[i]);
+	}
+	free(stack);
+	if (ret)
+		pr_err("cannot find task %d of the new PID namespace in /proc",
+		       c->plan.nodes[task].pid);
+	return ret;
+}
+
+static int find_outer_tids(struct rst_ctx *c, size_t task, struct rst_task *t)
+{
+	const struct node_info *ni = &c->ni[task];
+	_cleanup_free_ pid_t *tids = NULL;
+	size_t nr = 0;
+	int ret;
+
+	t->tids = calloc(ni->nr_tids, sizeof(pid_t));
+	if (!t->tids)
+		return -ENOMEM;
+	t->nr_tids = ni->nr_tids;
+	if (!c->pidns) {
+		for (size_t i = 0; i < ni->nr_tids; i++)
+			t->tids[i] = ni->tids[i];
+		return 0;
+	}
+	ret = proc_threads_read(t->pid, &tids, &nr);
+	if (ret) {
+		pr_err("cannot list the threads of task %d: %s", t->pid, errstr(ret));
+		return ret;
+	}
+	for (size_t i = 0; i < ni->nr_tids; i++) {
+		t->tids[i] = 0;
+		for (size_t j = 0; j < nr; j++) {
+			struct proc_status st;
+
+			if (proc_status_read(t->pid, tids[j], &st) == 0 && st.ns_pid_nr > 0 &&
+			    st.ns_pid[st.ns_pid_nr - 1] == ni->tids[i])
+				t->tids[i] = tids[j];
+		}
+		if (!t->tids[i]) {
+			pr_err("task %d: cannot find its thread %d in /proc", t->pid, ni->tids[i]);
+			return -ESRCH;
+		}
+	}
+	return 0;
+}
+
+/* PTRACE_SEIZE + PTRACE_INTERRUPT, then wait for the stop. */
+static int seize_thread(pid_t pid, pid_t tid)
+{
+	int ret, status;
+
+	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) < 0 ||
+	    ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0) {
+		ret = -errno;
+		pr_err("cannot seize task %d thread %d: %s", pid, tid, errstr(ret));
+		return ret;
+	}
+	for (;;) {
+		if (waitpid(tid, &status, __WALL) < 0) {
+			ret = -errno;
+			if (ret == -EINTR)
+				continue;
+			pr_err("waiting for task %d thread %d to stop: %s", pid, tid, errstr(ret));
+			return ret;
+		}
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			pr_err("task %d thread %d died while being seized (status 0x%x)",
+			       pid, tid, status);
+			return -ESRCH;
+		}
+		if (WIFSTOPPED(status) && status >> 16 == PTRACE_EVENT_STOP)
+			return 0;
+		/* Every signal is blocked in the bodies; pass on anything else. */
+		if (ptrace(PTRACE_CONT, tid, NULL,
+			   status >> 16 ? NULL : (void *)(long)WSTOPSIG(status)) < 0) {
+			ret = -errno;
+			pr_err("cannot continue task %d thread %d: %s", pid, tid, errstr(ret));
+			return ret;
+		}
+	}
+}
+
+/* Undo the body's PR_SET_PDEATHSIG from inside the seized task; rst_core
+ * sets the recorded one. */
+static int disarm_pdeath(struct rst_task *t)
+{
+	struct remote r;
+	long ret;
+
+	ret = remote_start(&r, t->pid, t->pid, t->sys_ip);
+	if (ret)
+		return ret;
+	ret = remote_syscall(&r, __NR_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0, 0);
+	if (ret < 0)
+		pr_err("task %d: prctl(PR_SET_PDEATHSIG, 0): %s", t->pid, errstr(ret));
+	if (remote_end(&r) && !ret)
+		ret = -EIO;
+	return ret < 0 ? ret : 0;
+}
+
+static int seize_tree(struct rst_ctx *c)
+{
+	int ret;
+
+	c->tasks = calloc(c->nr_pe, sizeof(*c->tasks));
+	if (!c->tasks)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nr_pe; i++) {
+		struct rst_task *t = &c->tasks[i];
+
+		t->pe = c->pe[i];
+		if (c->plan.nodes[i].zombie)
+			continue;
+		t->core = c->core[i];
+		ret = find_outer(c, i, &t->pid);
+		if (!ret)
+			ret = find_outer_tids(c, i, t);
+		if (ret)
+			return ret;
+		for (size_t j = 0; j < t->nr_tids; j++) {
+			ret = seize_thread(t->pid, t->tids[j]);
+			if (ret)
+				return ret;
+		}
+		ret = remote_find_syscall(t->pid, &t->sys_ip);
+		if (ret) {
+			pr_err("task %d: no syscall instruction found: %s", t->pid, errstr(ret));
+			return ret;
+		}
+		ret = disarm_pdeath(t);
+		if (ret)
+			return ret;
+		pr_debug("task %d: seized %zu threads, syscall at 0x%lx", t->pid, t->nr_tids,
+			 t->sys_ip);
+		c->stats.threads += t->nr_tids;
+	}
+	c->stats.tasks = c->nr_pe;
+	return 0;
+}
+
+/* Hold the freshly built tree for inspection (tests): MINICR_RESTORE_HOLD
+ * seconds, before the state restorers run. */
+static void debug_hold(void)
+{
+	const char *s = getenv("MINICR_RESTORE_HOLD");
+
+	if (s && atoi(s) > 0) {
+		pr_info("holding the built tree for %d s (MINICR_RESTORE_HOLD)", atoi(s));
+		sleep(atoi(s));
+	}
+}
+
+static int restore_state(struct rst_ctx *c)
+{
+	int ret;
+
+	for (size_t i = 0; i < c->nr_pe; i++) {
+		struct rst_task *t = &c->tasks[i];
+		uint64_t t0;
+
+		if (!t->core)
+			continue;
+		t0 = now_us();
+		ret = rst_mem_restore(c->dirfd, t);
+		c->stats.memrestore_time += now_us() - t0;
+		if (!ret)
+			ret = rst_core_restore(c->dirfd, t);
+		if (!ret)
+			ret = rst_mem_finish(t);
+		if (ret) {
+			pr_err("cannot restore the state of task %d (PID %d): %s",
+			       t->pe->pid, t->pid, errstr(ret));
+			return ret;
+		}
+	}
+	for (size_t i = 0; i < c->nr_pe; i++) {
+		struct rst_task *t = &c->tasks[i];
+
+		if (!t->core)
+			continue;
+		ret = rst_threads_resume(t);
+		if (ret) {
+			pr_err("cannot resume the threads of task %d (PID %d): %s",
+			       t->pe->pid, t->pid, errstr(ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int detach_tree(struct rst_ctx *c)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < c->nr_pe; i++) {
+		struct rst_task *t = &c->tasks[i];
+		bool stopped = t->core && t->core->state == TASK_STATE__TASK_STOPPED;
+
+		if (!t->core)
+			continue;
+		/* Non-leader threads first: a stopped leader's SIGSTOP then
+		 * stops the whole group again. */
+		for (size_t j = t->nr_tids; j-- > 0;) {
+			void *sig = j == 0 && stopped ? (void *)(long)SIGSTOP : NULL;
+
+			if (ptrace(PTRACE_DETACH, t->tids[j], NULL, sig) < 0) {
+				ret = -errno;
+				pr_err("cannot detach task %d thread %d: %s", t->pid, t->tids[j],
+				       errstr(ret));
+			}
+		}
+	}
+	return ret;
+}
+
+static int write_pidfile(const char *path, pid_t pid)
+{
+	char tmp[PATH_MAX], buf[32];
+	int fd, ret, n;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = -errno;
+		goto err;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", pid);
+	ret = write_all(fd, buf, n);
+	if (close(fd) < 0 && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path) < 0)
+		ret = -errno;
+	if (!ret)
+		return 0;
+	unlink(tmp);
+err:
+	pr_err("cannot write pidfile %s: %s", path, errstr(ret));
+	return ret;
+}
+
+static void free_ctx(struct rst_ctx *c)
+{
+	if (c->tasks)
+		for (size_t i = 0; i < c->nr_pe; i++)
+			free(c->tasks[i].tids);
+	free(c->tasks);
+	if (c->sh)
+		munmap(c->sh, c->sh_len);
+	if (c->alive_rd >= 0)
+		close(c->alive_rd);
+	if (c->alive_wr >= 0)
+		close(c->alive_wr);
+	free(c->ni);
+	plan_free(&c->plan);
+	for (size_t i = 0; c->core && i < c->nr_pe; i++)
+		if (c->core[i])
+			protobuf_c_message_free_unpacked(&c->core[i]->base, NULL);
+	free(c->core);
+	for (size_t i = 0; i < c->nr_pe; i++)
+		protobuf_c_message_free_unpacked(&c->pe[i]->base, NULL);
+	free(c->pe);
+	if (c->inv)
+		protobuf_c_message_free_unpacked(&c->inv->base, NULL);
+	if (c->dirfd >= 0)
+		close(c->dirfd);
+}
+
+static int wait_root(pid_t root, int *status)
+{
+	int st, ret;
+
+	while (waitpid(root, &st, 0) < 0) {
+		ret = -errno;
+		if (ret == -EINTR)
+			continue;
+		pr_err("waiting for the restored root %d: %s", root, errstr(ret));
+		return ret;
+	}
+	if (WIFEXITED(st))
+		*status = WEXITSTATUS(st);
+	else
+		*status = 128 + WTERMSIG(st);
+	pr_info("the restored root %d %s %d", root, WIFEXITED(st) ? "exited with" :
+		"was killed by signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	return 0;
+}
+
+int cr_restore(const struct restore_opts *o, int *status)
+{
+	struct rst_ctx c = { .o = o, .dirfd = -1, .alive_rd = -1, .alive_wr = -1,
+			     .stats = RESTORE_STATS_ENTRY__INIT };
+	uint64_t start = now_us();
+	bool created = false, mem_used = false;
+	pid_t root_pid;
+	int ret;
+
+	*status = 0;
+	c.dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c.dirfd < 0) {
+		ret = -errno;
+		pr_err("cannot open images directory %s: %s", o->dir, errstr(ret));
+		goto out;
+	}
+	ret = read_inventory(&c);
+	if (ret)
+		goto out;
+	c.pidns = o->pidns || c.inv->root_is_ns_init;
+	if (c.pidns && !o->pidns)
+		pr_info("the root was the init of its PID namespace: restoring into a new one");
+	ret = read_pstree(&c);
+	if (!ret)
+		ret = read_cores(&c);
+	if (!ret)
+		ret = make_plan(&c);
+	if (!ret)
+		ret = check_pids_free(&c);
+	if (ret)
+		goto out;
+
+	created = true;
+	ret = build_tree(&c);
+	if (ret)
+		goto out;
+	debug_hold();
+	ret = seize_tree(&c);
+	if (ret)
+		goto out;
+	mem_used = true;
+	ret = restore_state(&c);
+	if (ret)
+		goto out;
+	ret = detach_tree(&c);
+	if (ret)
+		goto out;
+	/* The tree runs; orphans from now on go where they would have. */
+	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+	c.subreaper_set = false;
+
+	c.stats.restore_time = now_us() - start;
+	c.stats.has_forking_time = c.stats.has_restore_time = c.stats.has_memrestore_time = 1;
+	c.stats.has_tasks = c.stats.has_threads = c.stats.has_pages_restored = 1;
+	if (img_write_one(c.dirfd, IMG_STATS_RESTORE, 0, &c.stats.base))
+		pr_warn("could not write stats-restore.img");   /* the tree runs: not fatal */
+	root_pid = c.root;
+	pr_info("restored %zu tasks (%u threads) in %llu us; root is PID %d", c.nr_pe,
+		c.stats.threads, (unsigned long long)c.stats.restore_time, root_pid);
+	if (o->pidfile && write_pidfile(o->pidfile, root_pid))
+		pr_warn("the tree runs anyway, root PID %d", root_pid);
+	if (o->detach) {
+		printf("%d\n", root_pid);
+		fflush(stdout);
+	} else {
+		ret = wait_root(root_pid, status);
+	}
+out:
+	if (ret && created) {
+		kill_all();
+		pr_err("restore from %s failed: every task created was killed", o->dir);
+	}
+	if (c.subreaper_set)
+		prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+	if (mem_used)
+		rst_mem_cleanup();
+	free_ctx(&c);
+	return ret;
+}
