@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "core.pb-c.h"
+#include "dump_core.h"
+#include "dump_files.h"
 #include "image.h"
 #include "inventory.pb-c.h"
 #include "log.h"
@@ -192,6 +194,7 @@ static int write_core(int dirfd, const struct pstree_task *t)
 	const struct task_info *ti = t->priv;
 	CoreEntry ce = CORE_ENTRY__INIT;
 	int status = ti->stat.exit_code;
+	int ret;
 
 	ce.pid = t->pid;
 	ce.comm = (char *)ti->stat.comm;
@@ -211,7 +214,11 @@ static int write_core(int dirfd, const struct pstree_task *t)
 	ce.personality = ti->personality;
 	ce.has_start_time = 1;
 	ce.start_time = ti->stat.start_time;
-	return img_write_one(dirfd, IMG_CORE, t->pid, &ce.base);
+	ret = dump_core_fill(t, &ce);
+	if (!ret)
+		ret = img_write_one(dirfd, IMG_CORE, t->pid, &ce.base);
+	dump_core_free(&ce);
+	return ret;
 }
 
 static int write_pstree(int dirfd, const struct pstree *tree)
@@ -313,11 +320,16 @@ static int write_images(int dirfd, struct pstree *tree, uint64_t seize_start, ui
 
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
 		ret = collect_task(tree->tasks[i]);
+		/* Refuse unsupported fds before any image is written. */
+		if (!ret && !tree->tasks[i]->zombie)
+			ret = dump_files_check(tree->tasks[i]->pid);
 		if (ret)
 			goto out;
 	}
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
 		ret = write_core(dirfd, tree->tasks[i]);
+		if (!ret && !tree->tasks[i]->zombie)
+			ret = dump_files_write(dirfd, tree->tasks[i]->pid);
 		if (!ret && !tree->tasks[i]->zombie)
 			ret = mem_dump_task(&md, tree->tasks[i]->pid, tree->tasks[i]->tids[0]);
 		if (ret)
@@ -353,9 +365,12 @@ static void remove_images(int dirfd, const struct pstree *tree)
 	unlinkat(dirfd, "inventory.img", 0);
 	unlinkat(dirfd, "pstree.img", 0);
 	unlinkat(dirfd, "stats-dump.img", 0);
-	for (size_t i = 0; i < tree->nr_tasks; i++)
+	for (size_t i = 0; i < tree->nr_tasks; i++) {
 		if (!img_file_name(IMG_CORE, tree->tasks[i]->pid, name, sizeof(name)))
 			unlinkat(dirfd, name, 0);
+		if (!img_file_name(IMG_FILES, tree->tasks[i]->pid, name, sizeof(name)))
+			unlinkat(dirfd, name, 0);
+	}
 }
 
 int cr_dump(const struct dump_opts *o)

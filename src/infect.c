@@ -152,6 +152,15 @@ static int step_to_syscall_stop(struct remote *r)
 			return -ESRCH;
 		if (WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80))
 			return 0;
+		/* A group-stopped thread still has the trap of seize's
+		 * PTRACE_INTERRUPT pending (and SIGCONT queues one too): it
+		 * reports PTRACE_EVENT_STOP on its way out of the kernel,
+		 * before it reaches our syscall. Nothing ran; resume it. */
+		if (WIFSTOPPED(status) && status >> 16 == PTRACE_EVENT_STOP) {
+			if (ptrace(PTRACE_SYSCALL, r->tid, NULL, NULL) < 0)
+				return -errno;
+			continue;
+		}
 		/* Every signal is blocked, so this is a stop we did not ask
 		 * for (SIGKILL aside): report it rather than guess. */
 		pr_err("task %d thread %d: unexpected stop 0x%x during a remote call",

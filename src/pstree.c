@@ -99,6 +99,7 @@ static int freeze_one(struct pstree *tree, size_t idx, const struct pstree_ops *
 	t->nr_tids = fz.nr_tids;
 	t->zombie = fz.zombie;
 	t->stopped = fz.stopped;
+	t->stop_signal = fz.stop_signal;
 	t->state = fz.state;
 	t->frozen = true;
 	return 0;

@@ -19,6 +19,7 @@ struct pstree_task {
 	bool frozen;            /* every thread in tids is frozen */
 	bool zombie;            /* cannot be frozen: recorded from /proc */
 	bool stopped;           /* was in group stop when frozen */
+	int stop_signal;        /* the signal of that group stop, 0 if unknown */
 	char state;             /* /proc state letter just before freezing */
 	struct pstree_task *parent;
 	struct pstree_task **children;
@@ -37,6 +38,7 @@ struct pstree_frozen {
 	size_t nr_tids;
 	bool zombie;
 	bool stopped;
+	int stop_signal;
 	char state;
 };
 

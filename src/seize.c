@@ -35,8 +35,8 @@ static int tracer_of(pid_t pid)
 
 /* Wait until a seized and interrupted thread reports its stop. A signal
  * that arrives first is delivered (as it would have been), then the pending
- * interrupt stops the thread. Returns 1 if it was in group stop, 0 if it was
- * running, -ESRCH if it exited. */
+ * interrupt stops the thread. Returns the stop signal (> 0) if it was in
+ * group stop, 0 if it was running, -ESRCH if it exited. */
 static int wait_stopped(pid_t tid)
 {
 	int status, sig;
@@ -53,7 +53,7 @@ static int wait_stopped(pid_t tid)
 			continue;
 		sig = WSTOPSIG(status);
 		if (status >> 16 == PTRACE_EVENT_STOP)
-			return sig == SIGTRAP ? 0 : 1;
+			return sig == SIGTRAP ? 0 : sig;
 		/* A signal-delivery stop (status >> 16 == 0) or another event:
 		 * let it through and wait for our interrupt. */
 		if (ptrace(PTRACE_CONT, tid, NULL, status >> 16 ? 0 : (void *)(long)sig) < 0)
@@ -61,7 +61,8 @@ static int wait_stopped(pid_t tid)
 	}
 }
 
-/* Seize and interrupt one thread: 1 stopped, 0 running, -ESRCH gone. */
+/* Seize and interrupt one thread: the stop signal if stopped, 0 running,
+ * -ESRCH gone. */
 static int seize_thread(pid_t pid, pid_t tid)
 {
 	int ret;
@@ -140,8 +141,10 @@ static int seize_freeze(void *ctx, pid_t pid, struct pstree_frozen *out)
 			}
 			if (ret < 0)
 				goto err;
-			if (tids[i] == pid)
-				out->stopped = ret == 1;
+			if (tids[i] == pid) {
+				out->stopped = ret > 0;
+				out->stop_signal = ret;
+			}
 			ret = pid_array_add(&seized, &nr_seized, &cap, tids[i]);
 			if (ret)
 				goto err;
@@ -247,7 +250,9 @@ void seize_release(struct pstree *tree, enum seize_release_mode mode)
 
 		if (!t->frozen || t->zombie)
 			continue;
-		for (size_t j = 0; j < t->nr_tids; j++) {
+		/* Leader last: a dead leader is not reported while its other
+		 * threads, traced by us, wait to be reaped. */
+		for (size_t j = t->nr_tids; j-- > 0;) {
 			int status;
 
 			while (waitpid(t->tids[j], &status, __WALL) >= 0 &&

@@ -1,0 +1,44 @@
+/* Execution state of a frozen task for core-<pid>.img: per thread its
+ * registers, FPU/xstate, signal mask, private pending signals, sigaltstack,
+ * rseq, tid address, robust list and creds; per task its sigactions, shared
+ * pending signals, umask, rlimits, cwd, root and prctl state.
+ *
+ * dump_core_fill() needs every thread of the task in a ptrace stop (seize.c)
+ * and runs remote system calls in each thread for what only the task can
+ * report; every thread is put back exactly as it was, also on failure, so a
+ * --leave-running dump leaves the task untouched. Registers are recorded
+ * raw: an interrupted system call still shows -ERESTART* in ax.
+ *
+ * creds_parse() is the pure part: the creds lines of /proc/PID/status. */
+#ifndef MINICR_DUMP_CORE_H
+#define MINICR_DUMP_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core.pb-c.h"
+#include "pstree.h"
+
+/* Uid:, Gid:, Groups:, Cap*: and NoNewPrivs: of /proc/PID/task/TID/status. */
+struct proc_creds {
+	uint32_t uid[4], gid[4];     /* real, effective, saved, filesystem */
+	uint32_t *groups;            /* malloc'd */
+	size_t nr_groups;
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	int has_cap_amb;             /* CapAmb: appeared in Linux 4.3 */
+	int no_new_privs;
+	int has_no_new_privs;
+};
+
+/* -EINVAL if Uid:, Gid: or one of CapInh/CapPrm/CapEff/CapBnd is missing or
+ * malformed. Free c->groups with proc_creds_free(). */
+int proc_creds_parse(const char *buf, struct proc_creds *c);
+void proc_creds_free(struct proc_creds *c);
+
+/* Fill ce's execution-state fields (threads onward) for the frozen,
+ * non-zombie task t. Free what it allocated with dump_core_free(), also
+ * after a failure. */
+int dump_core_fill(const struct pstree_task *t, CoreEntry *ce);
+void dump_core_free(CoreEntry *ce);
+
+#endif
