@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,15 +98,18 @@ int mem_dump_init(struct mem_dump *md, int dirfd)
 	memset(md, 0, sizeof(*md));
 	md->dirfd = dirfd;
 	md->buf_len = PAGE_BUF_SIZE;
-	md->buf = mmap(NULL, md->buf_len, PROT_READ | PROT_WRITE,
+	md->buf = mmap(NULL, md->buf_len * MD_NR_BUFS, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (md->buf == MAP_FAILED) {
 		int ret = -errno;
 
 		md->buf = NULL;
-		pr_err("cannot allocate a %zu-byte page buffer: %s", md->buf_len, errstr(ret));
+		pr_err("cannot allocate %d page buffers of %zu bytes: %s", MD_NR_BUFS,
+		       md->buf_len, errstr(ret));
 		return ret;
 	}
+	for (int i = 0; i < MD_NR_BUFS; i++)
+		md->bufs[i] = md->buf + i * md->buf_len;
 	md->zero_pfn = find_zero_pfn();
 	pr_debug("zero page PFN %#llx", (unsigned long long)md->zero_pfn);
 	return 0;
@@ -114,7 +118,7 @@ int mem_dump_init(struct mem_dump *md, int dirfd)
 void mem_dump_fini(struct mem_dump *md)
 {
 	if (md->buf)
-		munmap(md->buf, md->buf_len);
+		munmap(md->buf, md->buf_len * MD_NR_BUFS);
 	free(md->shmids);
 	free(md->pids);
 	memset(md, 0, sizeof(*md));
@@ -141,34 +145,132 @@ void mem_dump_remove(struct mem_dump *md)
 	}
 }
 
+/* ---- write-behind: a thread writes filled buffers while the next fills ---- */
+
+/* Reading a buffer (process_vm_readv, pread) and writing the previous one
+ * to the image overlap; the buffers are written strictly in fill order. */
+struct wbehind {
+	struct mem_dump *md;
+	struct img_writer *w;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	size_t len[MD_NR_BUFS];
+	unsigned head;              /* next buffer to fill */
+	unsigned nr_full;           /* filled, not yet written: the nr_full before head */
+	bool done;
+	int err;                    /* first write error; later buffers are dropped */
+	uint64_t write_us, bytes;
+};
+
+static void *wb_thread(void *arg)
+{
+	struct wbehind *wb = arg;
+
+	pthread_mutex_lock(&wb->lock);
+	for (;;) {
+		unsigned idx;
+		int ret = 0;
+
+		while (!wb->nr_full && !wb->done)
+			pthread_cond_wait(&wb->cond, &wb->lock);
+		if (!wb->nr_full)
+			break;
+		idx = (wb->head + MD_NR_BUFS - wb->nr_full) % MD_NR_BUFS;
+		pthread_mutex_unlock(&wb->lock);
+		if (!wb->err) {
+			uint64_t t = now_us();
+
+			ret = img_writer_raw(wb->w, wb->md->bufs[idx], wb->len[idx]);
+			wb->write_us += now_us() - t;
+			wb->bytes += wb->len[idx];
+		}
+		pthread_mutex_lock(&wb->lock);
+		if (ret && !wb->err)
+			wb->err = ret;
+		wb->nr_full--;
+		pthread_cond_broadcast(&wb->cond);
+	}
+	pthread_mutex_unlock(&wb->lock);
+	return NULL;
+}
+
+static int wb_start(struct wbehind *wb, struct mem_dump *md, struct img_writer *w)
+{
+	int ret;
+
+	memset(wb, 0, sizeof(*wb));
+	wb->md = md;
+	wb->w = w;
+	pthread_mutex_init(&wb->lock, NULL);
+	pthread_cond_init(&wb->cond, NULL);
+	ret = -pthread_create(&wb->thread, NULL, wb_thread, wb);
+	if (ret) {
+		pr_err("%s: cannot start the image writer thread: %s", w->name, errstr(ret));
+		pthread_cond_destroy(&wb->cond);
+		pthread_mutex_destroy(&wb->lock);
+	}
+	return ret;
+}
+
+/* The buffer to fill next: waits until the writer has freed one. */
+static uint8_t *wb_next(struct wbehind *wb)
+{
+	pthread_mutex_lock(&wb->lock);
+	while (wb->nr_full == MD_NR_BUFS)
+		pthread_cond_wait(&wb->cond, &wb->lock);
+	pthread_mutex_unlock(&wb->lock);
+	return wb->md->bufs[wb->head];
+}
+
+/* Queue the buffer wb_next() returned, filled with len bytes. */
+static int wb_submit(struct wbehind *wb, size_t len)
+{
+	int err;
+
+	pthread_mutex_lock(&wb->lock);
+	wb->len[wb->head] = len;
+	wb->head = (wb->head + 1) % MD_NR_BUFS;
+	wb->nr_full++;
+	err = wb->err;
+	pthread_cond_broadcast(&wb->cond);
+	pthread_mutex_unlock(&wb->lock);
+	return err;
+}
+
+/* Write what is queued, stop the thread; the first write error, if any. */
+static int wb_finish(struct wbehind *wb)
+{
+	pthread_mutex_lock(&wb->lock);
+	wb->done = true;
+	pthread_cond_broadcast(&wb->cond);
+	pthread_mutex_unlock(&wb->lock);
+	pthread_join(wb->thread, NULL);
+	pthread_cond_destroy(&wb->cond);
+	pthread_mutex_destroy(&wb->lock);
+	wb->md->stats.write_us += wb->write_us;
+	wb->md->stats.pages_written += wb->bytes / PAGE_SZ;
+	return wb->err;
+}
+
 /* ---- page contents: batched reads, written in order ---- */
 
-/* Ranges of the task's memory queued for one process_vm_readv() into
- * md->buf, then one write to the pages image. */
+/* Ranges of the task's memory queued for one process_vm_readv() into a
+ * buffer, which then goes to the write-behind thread. */
 struct page_io {
 	struct mem_dump *md;
 	pid_t pid;
 	int mem_fd;                 /* /proc/PID/mem, opened when first needed */
-	struct img_writer *w;
+	struct wbehind *wb;
+	uint8_t *cur;               /* buffer being filled, NULL if none */
 	size_t used;
 	struct iovec riov[IOV_MAX];
 	int nr;
 };
 
-static int io_write(struct page_io *io, size_t len)
-{
-	uint64_t t = now_us();
-	int ret = img_writer_raw(io->w, io->md->buf, len);
-
-	io->md->stats.write_us += now_us() - t;
-	if (!ret)
-		io->md->stats.pages_written += len / PAGE_SZ;
-	return ret;
-}
-
 static int io_flush(struct page_io *io)
 {
-	struct iovec local = { io->md->buf, io->used };
+	struct iovec local = { io->cur, io->used };
 	uint64_t t;
 	ssize_t n;
 	int ret;
@@ -185,7 +287,8 @@ static int io_flush(struct page_io *io)
 		       io->pid, io->riov[0].iov_base, io->nr, io->used, n, errstr(ret));
 		return ret;
 	}
-	ret = io_write(io, io->used);
+	ret = wb_submit(io->wb, io->used);
+	io->cur = NULL;
 	io->used = 0;
 	io->nr = 0;
 	return ret;
@@ -212,8 +315,9 @@ static int io_read_forced(struct page_io *io, uint64_t addr, uint64_t len)
 	}
 	while (len) {
 		size_t n = len < io->md->buf_len ? len : io->md->buf_len;
+		uint8_t *buf = wb_next(io->wb);
 		uint64_t t = now_us();
-		ssize_t r = pread(io->mem_fd, io->md->buf, n, addr);
+		ssize_t r = pread(io->mem_fd, buf, n, addr);
 
 		io->md->stats.dump_us += now_us() - t;
 		if (r < 0 || (size_t)r != n) {
@@ -222,7 +326,7 @@ static int io_read_forced(struct page_io *io, uint64_t addr, uint64_t len)
 			       io->pid, (unsigned long long)addr, n, io->pid, errstr(ret));
 			return ret;
 		}
-		ret = io_write(io, n);
+		ret = wb_submit(io->wb, n);
 		if (ret)
 			return ret;
 		addr += n;
@@ -242,6 +346,8 @@ static int io_add(struct page_io *io, uint64_t addr, uint64_t len, bool readable
 		size_t n = len < room ? len : room;
 		struct iovec *last = io->nr ? &io->riov[io->nr - 1] : NULL;
 
+		if (!io->cur)
+			io->cur = wb_next(io->wb);
 		if (last && (uintptr_t)last->iov_base + last->iov_len == addr) {
 			last->iov_len += n;
 		} else {
@@ -335,11 +441,12 @@ static int scan_vma(struct page_io *io, struct img_writer *pm, int pm_fd,
 static int dump_private_pages(struct mem_dump *md, pid_t pid, const struct vma_list *vl)
 {
 	struct img_writer pm, pg;
-	bool pm_open = false, pg_open = false;
+	bool pm_open = false, pg_open = false, wb_on = false;
+	struct wbehind wb;
 	struct page_io *io = NULL;
 	uint64_t *pme = NULL;
 	char path[64];
-	int pm_fd = -1, ret;
+	int pm_fd = -1, ret, wret;
 	uint64_t t;
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
@@ -364,10 +471,14 @@ static int dump_private_pages(struct mem_dump *md, pid_t pid, const struct vma_l
 	if (ret)
 		goto out;
 	pg_open = true;
+	ret = wb_start(&wb, md, &pg);
+	if (ret)
+		goto out;
+	wb_on = true;
 	io->md = md;
 	io->pid = pid;
 	io->mem_fd = -1;
-	io->w = &pg;
+	io->wb = &wb;
 
 	for (size_t i = 0; i < vl->nr; i++) {
 		if (!vma_may_have_pages(&vl->v[i]))
@@ -377,6 +488,10 @@ static int dump_private_pages(struct mem_dump *md, pid_t pid, const struct vma_l
 			goto out;
 	}
 	ret = io_flush(io);
+	wret = wb_finish(&wb);
+	wb_on = false;
+	if (!ret)
+		ret = wret;
 	if (ret)
 		goto out;
 	t = now_us();
@@ -389,6 +504,8 @@ static int dump_private_pages(struct mem_dump *md, pid_t pid, const struct vma_l
 	pg_open = false;
 	md->stats.write_us += now_us() - t;
 out:
+	if (wb_on)
+		wb_finish(&wb);
 	if (pm_open)
 		img_writer_abort(&pm);
 	if (pg_open)
@@ -412,13 +529,14 @@ static bool shmid_done(const struct mem_dump *md, uint64_t shmid)
 	return false;
 }
 
-static int write_shmem_range(struct mem_dump *md, int fd, struct img_writer *pg,
+static int write_shmem_range(struct mem_dump *md, int fd, struct wbehind *wb,
 			     const char *what, off_t off, off_t len)
 {
 	while (len > 0) {
 		size_t n = (size_t)len < md->buf_len ? (size_t)len : md->buf_len;
+		uint8_t *buf = wb_next(wb);
 		uint64_t t = now_us();
-		ssize_t r = pread(fd, md->buf, n, off);
+		ssize_t r = pread(fd, buf, n, off);
 		int ret;
 
 		md->stats.dump_us += now_us() - t;
@@ -427,12 +545,9 @@ static int write_shmem_range(struct mem_dump *md, int fd, struct img_writer *pg,
 			pr_err("%s: cannot read at offset %lld: %s", what, (long long)off, errstr(ret));
 			return ret;
 		}
-		t = now_us();
-		ret = img_writer_raw(pg, md->buf, n);
-		md->stats.write_us += now_us() - t;
+		ret = wb_submit(wb, n);
 		if (ret)
 			return ret;
-		md->stats.pages_written += n / PAGE_SZ;
 		off += n;
 		len -= n;
 	}
@@ -445,11 +560,12 @@ static int write_shmem_range(struct mem_dump *md, int fd, struct img_writer *pg,
 static int dump_shmem(struct mem_dump *md, pid_t pid, const struct vma *v)
 {
 	struct img_writer pm, pg;
-	bool pm_open = false, pg_open = false;
+	bool pm_open = false, pg_open = false, wb_on = false;
+	struct wbehind wb;
 	char path[96];
 	struct stat st;
 	off_t data, hole = 0;
-	int fd, ret;
+	int fd, ret, wret;
 
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
 		 (unsigned long long)v->start, (unsigned long long)v->end);
@@ -471,6 +587,10 @@ static int dump_shmem(struct mem_dump *md, pid_t pid, const struct vma *v)
 	if (ret)
 		goto out;
 	pg_open = true;
+	ret = wb_start(&wb, md, &pg);
+	if (ret)
+		goto out;
+	wb_on = true;
 	md->stats.pages_scanned += (st.st_size + PAGE_SZ - 1) / PAGE_SZ;
 
 	while (hole < st.st_size) {
@@ -498,9 +618,15 @@ static int dump_shmem(struct mem_dump *md, pid_t pid, const struct vma *v)
 		pe.nr_pages = (hole - data) / PAGE_SZ;
 		ret = img_writer_put(&pm, &pe.base);
 		if (!ret)
-			ret = write_shmem_range(md, fd, &pg, path, data, hole - data);
+			ret = write_shmem_range(md, fd, &wb, path, data, hole - data);
 		if (ret)
 			goto out;
+	}
+	wret = wb_finish(&wb);
+	wb_on = false;
+	if (wret) {
+		ret = wret;
+		goto out;
 	}
 	ret = img_writer_commit(&pm);
 	pm_open = false;
@@ -510,6 +636,8 @@ static int dump_shmem(struct mem_dump *md, pid_t pid, const struct vma *v)
 		img_writer_abort(&pg);
 	pg_open = false;
 out:
+	if (wb_on)
+		wb_finish(&wb);
 	if (pm_open)
 		img_writer_abort(&pm);
 	if (pg_open)

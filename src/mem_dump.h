@@ -27,7 +27,12 @@
 
 #include "proc_maps.h"
 
+/* Page buffers between the reading and the writing thread. */
+#define MD_NR_BUFS 4
+
 struct mem_dump_stats {
+	/* The two overlap: page images are written by a second thread while
+	 * the next pages are read. */
 	uint64_t dump_us;           /* reading: smaps, pagemap, page contents */
 	uint64_t write_us;          /* writing page images, fsync included */
 	uint64_t pages_scanned;     /* pagemap entries looked at */
@@ -42,8 +47,9 @@ struct mem_dump {
 	size_t nr_shmids, cap_shmids;
 	pid_t *pids;                /* tasks whose images may exist */
 	size_t nr_pids, cap_pids;
-	uint8_t *buf;               /* page buffer, reused */
-	size_t buf_len;
+	uint8_t *buf;               /* MD_NR_BUFS page buffers, reused */
+	uint8_t *bufs[MD_NR_BUFS];
+	size_t buf_len;             /* of each */
 };
 
 int mem_dump_init(struct mem_dump *md, int dirfd);
