@@ -502,7 +502,7 @@ static int remote_state(pid_t pid, pid_t tid, unsigned long sys_ip,
 static int dump_thread(pid_t pid, pid_t tid, unsigned long sys_ip,
 		       ThreadCoreEntry *te, CoreEntry *leader_ce)
 {
-	int nnp, ret;
+	int nnp = -1, ret;
 
 	te->tid = tid;
 	ret = read_comm(pid, tid, &te->comm);
