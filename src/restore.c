@@ -401,6 +401,9 @@ static void __attribute__((noreturn)) body_die(struct rst_ctx *c, int node)
 	const CoreEntry *ce = c->ni[node].core;
 	struct rlimit no_core = { 0, 0 };
 
+	/* A zombie keeps its name in /proc; nothing else of it is restored. */
+	prctl(PR_SET_NAME, ce->comm, 0, 0, 0);
+
 	/* Killed by a signal: by that signal, without a core file. */
 	if (ce->has_exit_signal && ce->exit_signal > 0 && ce->exit_signal < NSIG) {
 		sigset_t one;

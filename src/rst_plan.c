@@ -167,7 +167,8 @@ static int sim_apply(struct sim *s, const struct plan_step *st)
 		if (nodes[a].helper != PLAN_NOT_HELPER || nodes[a].zombie)
 			return fail(s->err, s->errlen, "finish by %d: not a live task", apid);
 		for (size_t i = 0; i < s->p->nr_nodes; i++)
-			if (nodes[i].zombie && s->n[i].parent == a && !s->n[i].dead)
+			if (nodes[i].zombie && s->n[i].created && s->n[i].parent == a &&
+			    !s->n[i].dead)
 				return fail(s->err, s->errlen, "finish by %d: its zombie child %d "
 					    "has not died yet", apid, nodes[i].pid);
 		an->finished = true;

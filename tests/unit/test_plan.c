@@ -220,6 +220,33 @@ static void test_zombies(void **state)
 	plan_free(&p);
 }
 
+/* The layout of tests/workloads/tree.c (minicr-test-tree) as dumped in a
+ * fresh PID namespace, parents before children. */
+static void test_workload_tree(void **state)
+{
+	static const struct plan_task t[] = {
+		T(3, 1, 3, 3),
+		T(5, 3, 3, 3), T(6, 3, 3, 3), T(7, 3, 7, 7), T(8, 3, 8, 8), T(9, 3, 9, 3),
+		T(11, 3, 3, 3),
+		T(10, 6, 3, 3),
+		T(17, 7, 15, 7), T(19, 7, 19, 7), Z(20, 7, 7, 7),
+		T(14, 8, 8, 8), T(22, 8, 8, 8), T(23, 8, 23, 8), T(24, 8, 8, 8),
+		T(12, 9, 9, 3), T(13, 9, 9, 3),
+		T(18, 17, 15, 7),
+		T(21, 19, 19, 7), T(25, 19, 19, 7),
+		T(28, 23, 23, 8),
+		Z(30, 28, 23, 8),
+	};
+	struct plan p;
+
+	(void)state;
+	build_ok(&p, t, sizeof(t) / sizeof(t[0]));
+	print_plan(&p);
+	assert_int_equal(nr_helpers(&p, PLAN_GROUP_HELPER), 1);
+	assert_int_equal(nr_helpers(&p, PLAN_SESSION_HELPER), 0);
+	plan_free(&p);
+}
+
 static void build_fails(const struct plan_task *t, size_t nr, const char *needle)
 {
 	struct plan p;
@@ -315,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_dead_session),
 		cmocka_unit_test(test_zombies),
+		cmocka_unit_test(test_workload_tree),
 		cmocka_unit_test(test_impossible),
 		cmocka_unit_test(test_check_rejects),
 	};
