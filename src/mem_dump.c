@@ -30,6 +30,12 @@
 #define PM_CHUNK      65536           /* pagemap entries per read: 512 KiB */
 #define SMAPS_MAX     (256u << 20)
 
+/* SysV segments and MAP_SHARED|MAP_ANONYMOUS objects share the internal
+ * shm mount, but a segment's inode number is its IPC id while the others'
+ * come from a counter: the two can meet, and images are named by number
+ * alone. The set keeps the kind in the top bit to notice that. */
+#define SHM_SYSV_BIT (1ULL << 63)
+
 static uint64_t now_us(void)
 {
 	struct timespec ts;
@@ -140,8 +146,8 @@ void mem_dump_remove(struct mem_dump *md)
 		unlink_image(md->dirfd, IMG_PAGES, md->pids[i]);
 	}
 	for (size_t i = 0; i < md->nr_shmids; i++) {
-		unlink_image(md->dirfd, IMG_SHMEM, md->shmids[i]);
-		unlink_image(md->dirfd, IMG_SHMEM_PAGES, md->shmids[i]);
+		unlink_image(md->dirfd, IMG_SHMEM, md->shmids[i] & ~SHM_SYSV_BIT);
+		unlink_image(md->dirfd, IMG_SHMEM_PAGES, md->shmids[i] & ~SHM_SYSV_BIT);
 	}
 }
 
@@ -521,12 +527,27 @@ out:
 
 /* ---- shared anonymous memory ---- */
 
-static bool shmid_done(const struct mem_dump *md, uint64_t shmid)
+static uint64_t shm_key(const struct vma *v)
 {
-	for (size_t i = 0; i < md->nr_shmids; i++)
-		if (md->shmids[i] == shmid)
-			return true;
-	return false;
+	return v->ino | (v->path && !strncmp(v->path, "/SYSV", 5) ? SHM_SYSV_BIT : 0);
+}
+
+/* 1: already dumped, 0: not yet, -ENOTSUP: another object has its id. */
+static int shmid_done(const struct mem_dump *md, pid_t pid, const struct vma *v)
+{
+	uint64_t key = shm_key(v);
+
+	for (size_t i = 0; i < md->nr_shmids; i++) {
+		if (md->shmids[i] == key)
+			return 1;
+		if ((md->shmids[i] & ~SHM_SYSV_BIT) == v->ino) {
+			pr_err("task %d: shared memory %s at %llx has id %llu, as another object "
+			       "already dumped: their images would collide", pid, v->path,
+			       (unsigned long long)v->start, (unsigned long long)v->ino);
+			return -ENOTSUP;
+		}
+	}
+	return 0;
 }
 
 static int write_shmem_range(struct mem_dump *md, int fd, struct wbehind *wb,
@@ -576,7 +597,7 @@ static int dump_shmem(struct mem_dump *md, pid_t pid, const struct vma *v)
 		       pid, (unsigned long long)v->ino, path, errstr(ret));
 		goto out;
 	}
-	ret = add_u64(&md->shmids, &md->nr_shmids, &md->cap_shmids, v->ino);
+	ret = add_u64(&md->shmids, &md->nr_shmids, &md->cap_shmids, shm_key(v));
 	if (ret)
 		goto out;
 	ret = img_writer_open(md->dirfd, IMG_SHMEM, v->ino, &pm);
@@ -783,7 +804,10 @@ static int fill_vma(struct mem_dump *md, pid_t pid, const struct vma *v, VmaEntr
 		e->has_dev = e->has_ino = 1;
 		e->dev = makedev(v->dev_major, v->dev_minor);
 		e->ino = v->ino;
-		if (!shmid_done(md, v->ino)) {
+		ret = shmid_done(md, pid, v);
+		if (ret < 0)
+			return ret;
+		if (!ret) {
 			ret = dump_shmem(md, pid, v);
 			if (ret)
 				return ret;
