@@ -1,5 +1,6 @@
 #include "restore.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -69,6 +70,7 @@ struct rst_ctx {
 	pid_t outer_pgid, outer_sid, controller;
 	pid_t root;                 /* as minicr sees it */
 	struct rst_task *tasks;     /* per input task */
+	long fault_step;            /* MINICR_FAULT_STEP: fail there on purpose (tests) */
 	bool subreaper_set;
 	RestoreStatsEntry stats;
 };
@@ -255,14 +257,66 @@ static int make_plan(struct rst_ctx *c)
 	return 0;
 }
 
+/* Group and session of every process in minicr's namespace: a PID number
+ * stays allocated while a group or session uses it, even with its leader
+ * gone, and then /proc/PID does not exist. */
+struct holder {
+	pid_t pid, pgid, sid;
+	char comm[PROC_COMM_LEN];
+};
+
+static int read_holders(struct holder **out, size_t *nr)
+{
+	struct holder *h = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct proc_stat st;
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0 || proc_stat_read(pid, 0, &st))
+			continue;
+		if (n == cap) {
+			struct holder *nh = realloc(h, (cap ? cap * 2 : 64) * sizeof(*nh));
+
+			if (!nh) {
+				free(h);
+				closedir(d);
+				return -ENOMEM;
+			}
+			h = nh;
+			cap = cap ? cap * 2 : 64;
+		}
+		h[n] = (struct holder){ .pid = pid, .pgid = st.pgid, .sid = st.sid };
+		snprintf(h[n].comm, sizeof(h[n].comm), "%s", st.comm);
+		n++;
+	}
+	closedir(d);
+	*out = h;
+	*nr = n;
+	return 0;
+}
+
 /* Every PID and TID to create must be free in minicr's namespace (a new
  * namespace is empty). */
 static int check_pids_free(struct rst_ctx *c)
 {
-	int ret = 0;
+	_cleanup_free_ struct holder *h = NULL;
+	size_t nr_h = 0;
+	int ret;
 
 	if (c->pidns)
 		return 0;
+	ret = read_holders(&h, &nr_h);
+	if (ret) {
+		pr_err("cannot list the processes in /proc: %s", errstr(ret));
+		return ret;
+	}
 	for (size_t i = 0; i < c->plan.nr_nodes; i++) {
 		const struct plan_node *n = &c->plan.nodes[i];
 		size_t nr = n->task >= 0 ? c->ni[i].nr_tids : 1;
@@ -270,22 +324,30 @@ static int check_pids_free(struct rst_ctx *c)
 		for (size_t j = 0; j < nr; j++) {
 			pid_t id = n->task >= 0 ? c->ni[i].tids[j] : n->pid;
 			_cleanup_free_ char *comm = NULL;
+			char what[96] = "";
 			char path[64];
 
-			snprintf(path, sizeof(path), "/proc/%d/comm", id);
-			if (access(path, F_OK) < 0)
-				continue;
-			if (read_file(path, 256, &comm, NULL))
-				continue;   /* exited meanwhile */
-			comm[strcspn(comm, "\n")] = 0;
 			if (n->task < 0)
-				pr_err("PID %d (needed for a helper of a session or group whose leader "
-				       "is gone) is taken by '%s'", id, comm);
+				snprintf(what, sizeof(what), " (for a helper: the leader of that "
+					 "session or group is gone)");
 			else if (j)
-				pr_err("PID %d (thread of task %d) is taken by '%s'", id, n->pid, comm);
-			else
-				pr_err("PID %d is taken by '%s'", id, comm);
-			ret = -EBUSY;
+				snprintf(what, sizeof(what), " (thread of task %d)", n->pid);
+			snprintf(path, sizeof(path), "/proc/%d/comm", id);
+			if (read_file(path, 256, &comm, NULL) == 0) {
+				comm[strcspn(comm, "\n")] = 0;
+				pr_err("PID %d%s is taken by '%s'", id, what, comm);
+				ret = -EBUSY;
+				continue;
+			}
+			for (size_t k = 0; k < nr_h; k++) {
+				if (h[k].pgid != id && h[k].sid != id)
+					continue;
+				pr_err("PID %d%s is taken: it is the %s of %d '%s'", id, what,
+				       h[k].sid == id ? "session" : "process group", h[k].pid,
+				       h[k].comm);
+				ret = -EBUSY;
+				break;
+			}
 		}
 	}
 	return ret;
@@ -295,7 +357,7 @@ static int check_pids_free(struct rst_ctx *c)
 
 static void __attribute__((noreturn)) body(struct rst_ctx *c, int node, size_t from);
 
-static void body_fail(struct rst_ctx *c, size_t s)
+static void __attribute__((noreturn)) body_fail(struct rst_ctx *c, size_t s)
 {
 	/* The first failure wins; the controller reports and cleans up. */
 	if (__sync_bool_compare_and_swap(&c->sh->failed, 0, 1))
@@ -502,6 +564,11 @@ static void __attribute__((noreturn)) body(struct rst_ctx *c, int node, size_t f
 		if (c->plan.steps[s].actor != node)
 			continue;
 		wait_turn(c, s);
+		if ((long)s == c->fault_step) {
+			pr_err("task %d: failing step %zu on purpose (MINICR_FAULT_STEP)",
+			       c->plan.nodes[node].pid, s);
+			body_fail(c, s);
+		}
 		ret = body_step(c, node, s);
 		if (ret)
 			body_fail(c, s);
@@ -964,6 +1031,7 @@ int cr_restore(const struct restore_opts *o, int *status)
 	int ret;
 
 	*status = 0;
+	c.fault_step = getenv("MINICR_FAULT_STEP") ? atol(getenv("MINICR_FAULT_STEP")) : -1;
 	c.dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c.dirfd < 0) {
 		ret = -errno;
