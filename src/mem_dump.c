@@ -399,11 +399,24 @@ static int emit_run(struct page_io *io, struct img_writer *pm, struct run *r, bo
 	return ret;
 }
 
+/* Append [start, end) to the guard ranges of e. */
+static int add_guard(VmaEntry *e, uint64_t start, uint64_t end)
+{
+	uint64_t *g = realloc(e->guards, (e->n_guards + 2) * sizeof(*g));
+
+	if (!g)
+		return -ENOMEM;
+	g[e->n_guards++] = start;
+	g[e->n_guards++] = end;
+	e->guards = g;
+	return 0;
+}
+
 static int scan_vma(struct page_io *io, struct img_writer *pm, int pm_fd,
-		    uint64_t *pme, const struct vma *v)
+		    uint64_t *pme, const struct vma *v, VmaEntry *e)
 {
 	bool readable = v->prot & PROT_READ;
-	struct run r = { 0 };
+	struct run r = { 0 }, guard = { 0 };
 	uint64_t addr = v->start;
 	int ret;
 
@@ -424,6 +437,16 @@ static int scan_vma(struct page_io *io, struct img_writer *pm, int pm_fd,
 		}
 		io->md->stats.pages_scanned += n;
 		for (uint64_t i = 0; i < n; i++, addr += PAGE_SZ) {
+			if (pme[i] & PME_GUARD) {
+				if (!guard.nr)
+					guard.start = addr;
+				guard.nr++;
+			} else if (guard.nr) {
+				ret = add_guard(e, guard.start, addr);
+				if (ret)
+					return ret;
+				guard.nr = 0;
+			}
 			if (!pme_wanted(pme[i], io->md->zero_pfn)) {
 				ret = emit_run(io, pm, &r, readable);
 				if (ret)
@@ -441,10 +464,16 @@ static int scan_vma(struct page_io *io, struct img_writer *pm, int pm_fd,
 			r.nr++;
 		}
 	}
+	if (guard.nr) {
+		ret = add_guard(e, guard.start, addr);
+		if (ret)
+			return ret;
+	}
 	return emit_run(io, pm, &r, readable);
 }
 
-static int dump_private_pages(struct mem_dump *md, pid_t pid, const struct vma_list *vl)
+static int dump_private_pages(struct mem_dump *md, pid_t pid, const struct vma_list *vl,
+			      VmaEntry **vmas)
 {
 	struct img_writer pm, pg;
 	bool pm_open = false, pg_open = false, wb_on = false;
@@ -489,7 +518,7 @@ static int dump_private_pages(struct mem_dump *md, pid_t pid, const struct vma_l
 	for (size_t i = 0; i < vl->nr; i++) {
 		if (!vma_may_have_pages(&vl->v[i]))
 			continue;
-		ret = scan_vma(io, &pm, pm_fd, pme, &vl->v[i]);
+		ret = scan_vma(io, &pm, pm_fd, pme, &vl->v[i], vmas[i]);
 		if (ret)
 			goto out;
 	}
@@ -827,8 +856,10 @@ static int fill_vma(struct mem_dump *md, pid_t pid, const struct vma *v, VmaEntr
 static void free_mm(MmEntry *mm)
 {
 	for (size_t i = 0; i < mm->n_vmas; i++) {
-		if (mm->vmas[i])
+		if (mm->vmas[i]) {
 			free(mm->vmas[i]->path);
+			free(mm->vmas[i]->guards);
+		}
 		free(mm->vmas[i]);
 	}
 	free(mm->vmas);
@@ -937,10 +968,10 @@ int mem_dump_task(struct mem_dump *md, pid_t pid, pid_t tid)
 		if (ret)
 			goto out;
 	}
-	ret = img_write_one(md->dirfd, IMG_MM, pid, &mm.base);
-	if (ret)
-		goto out;
-	ret = dump_private_pages(md, pid, &vl);
+	/* Pages first: the scan finds the guard ranges mm-<pid>.img records. */
+	ret = dump_private_pages(md, pid, &vl, mm.vmas);
+	if (!ret)
+		ret = img_write_one(md->dirfd, IMG_MM, pid, &mm.base);
 out:
 	if (ret == -ENOMEM)
 		pr_err("task %d: out of memory dumping its memory", pid);

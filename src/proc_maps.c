@@ -127,7 +127,7 @@ static const struct {
 	{ "sr", VMF_SR }, { "rr", VMF_RR }, { "dc", VMF_DC }, { "de", VMF_DE },
 	{ "lo", VMF_LO }, { "nr", VMF_NR }, { "hg", VMF_HG }, { "nh", VMF_NH },
 	{ "mg", VMF_MG }, { "dd", VMF_DD }, { "wf", VMF_WF }, { "ss", VMF_SS },
-	{ "lf", VMF_LF },
+	{ "lf", VMF_LF }, { "gu", VMF_GU },
 };
 
 uint32_t smaps_parse_vmflags(const char *s)
@@ -398,7 +398,7 @@ bool vma_is_private(const struct vma *v)
 
 bool vma_may_have_pages(const struct vma *v)
 {
-	return vma_is_private(v) && (v->anon_kb || v->swap_kb);
+	return vma_is_private(v) && (v->anon_kb || v->swap_kb || (v->vmflags & VMF_GU));
 }
 
 bool pme_wanted(uint64_t pme, uint64_t zero_pfn)

@@ -39,6 +39,7 @@ enum {
 	VMF_WF = 1u << 18,  /* wf: MADV_WIPEONFORK */
 	VMF_SS = 1u << 19,  /* ss: shadow stack */
 	VMF_LF = 1u << 20,  /* lf: mlock(MLOCK_ONFAULT) */
+	VMF_GU = 1u << 21,  /* gu: may hold MADV_GUARD_INSTALL markers */
 };
 
 struct vma {
@@ -83,7 +84,7 @@ int vma_classify(struct vma *v, const char **why);
 bool vma_is_private(const struct vma *v);
 /* Whether pagemap needs to be read at all: only a private VMA with
  * anonymous or swapped pages (smaps Anonymous:/Swap:) can hold a page minicr
- * dumps. Needs smaps, not maps, text. */
+ * dumps, or guard markers (VmFlags gu) it records. Needs smaps text. */
 bool vma_may_have_pages(const struct vma *v);
 
 /* /proc/PID/pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst). */

@@ -186,6 +186,7 @@ static void test_prot_flags_madv(void **state)
 static void test_private_and_pages(void **state)
 {
 	struct vma_list l = parse_all();
+	const char *why;
 
 	(void)state;
 	assert_true(vma_is_private(&l.v[I_HEAP]));
@@ -200,6 +201,12 @@ static void test_private_and_pages(void **state)
 	assert_false(vma_may_have_pages(&l.v[I_GUARD]));
 	assert_false(vma_may_have_pages(&l.v[I_SHM]));
 	vma_list_free(&l);
+	/* No anonymous pages, but maybe guard markers to record. */
+	assert_int_equal(smaps_parse("7f00-7f01000 rw-p 00000000 00:00 0\n" BODY("0", "0", "rd wr gu"),
+				     &l, NULL), 0);
+	assert_int_equal(vma_classify(&l.v[0], &why), 0);
+	assert_true(vma_may_have_pages(&l.v[0]));
+	vma_list_free(&l);
 }
 
 static void test_vmflags(void **state)
@@ -207,6 +214,7 @@ static void test_vmflags(void **state)
 	(void)state;
 	assert_int_equal(smaps_parse_vmflags(" rd wr ex sh gd "), VMF_RD | VMF_WR | VMF_EX | VMF_SH | VMF_GD);
 	assert_int_equal(smaps_parse_vmflags(""), 0);
+	assert_int_equal(smaps_parse_vmflags("rd wr mr mw me gu ac \n"), VMF_RD | VMF_WR | VMF_MW | VMF_GU);
 	/* Unknown and malformed mnemonics are ignored. */
 	assert_int_equal(smaps_parse_vmflags("zz rdx r lo"), VMF_LO);
 }
