@@ -7,7 +7,12 @@
  * and runs remote system calls in each thread for what only the task can
  * report; every thread is put back exactly as it was, also on failure, so a
  * --leave-running dump leaves the task untouched. Registers are recorded
- * raw: an interrupted system call still shows -ERESTART* in ax.
+ * raw: an interrupted system call still shows -ERESTART* in ax. The blocked
+ * mask is read before the remote calls (which block every signal); pending
+ * signals are peeked, never dequeued. Recorded always: sigaltstack (also
+ * when SS_DISABLE), tid address, robust list, creds; rseq only when one is
+ * registered; sigactions only when not SIG_DFL; stop_signal only for a
+ * group-stopped task. Zombies get nothing.
  *
  * creds_parse() is the pure part: the creds lines of /proc/PID/status. */
 #ifndef MINICR_DUMP_CORE_H
