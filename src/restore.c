@@ -1074,6 +1074,7 @@ int cr_restore(const struct restore_opts *o, int *status)
 	c.subreaper_set = false;
 
 	c.stats.restore_time = now_us() - start;
+	c.stats.pages_restored = rst_mem_pages_restored();
 	c.stats.has_forking_time = c.stats.has_restore_time = c.stats.has_memrestore_time = 1;
 	c.stats.has_tasks = c.stats.has_threads = c.stats.has_pages_restored = 1;
 	if (img_write_one(c.dirfd, IMG_STATS_RESTORE, 0, &c.stats.base))
