@@ -907,7 +907,7 @@ int mem_dump_task(struct mem_dump *md, pid_t pid, pid_t tid)
 	struct vma_list vl = { 0 };
 	struct proc_stat st;
 	char path[64];
-	uint64_t t = now_us();
+	uint64_t t = now_us(), t0 = t, written = md->stats.pages_written;
 	int ret;
 
 	ret = pid_array_add(&md->pids, &md->nr_pids, &md->cap_pids, pid);
@@ -972,6 +972,10 @@ int mem_dump_task(struct mem_dump *md, pid_t pid, pid_t tid)
 	ret = dump_private_pages(md, pid, &vl, mm.vmas);
 	if (!ret)
 		ret = img_write_one(md->dirfd, IMG_MM, pid, &mm.base);
+	if (!ret)
+		pr_debug("task %d: %zu VMAs, %llu pages written in %llu us", pid, vl.nr,
+			 (unsigned long long)(md->stats.pages_written - written),
+			 (unsigned long long)(now_us() - t0));
 out:
 	if (ret == -ENOMEM)
 		pr_err("task %d: out of memory dumping its memory", pid);
