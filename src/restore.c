@@ -33,8 +33,9 @@
 #include "stats.pb-c.h"
 #include "util.h"
 
-/* How long the tree may take to build, and to die after a failure. */
-#define BUILD_TIMEOUT_MS  (30 * 1000)
+/* How long one step of the build may take (a fork, a setsid: anything
+ * longer means a task hangs), and the tree to die after a failure. */
+#define STEP_TIMEOUT_MS   (10 * 1000)
 #define KILL_TIMEOUT_MS   (10 * 1000)
 
 /* What the task bodies and the controller share: a MAP_SHARED page set up
@@ -627,7 +628,8 @@ static void kill_all(void)
 
 static int build_tree(struct rst_ctx *c)
 {
-	uint64_t start = now_us(), end = start + BUILD_TIMEOUT_MS * 1000ull;
+	uint64_t start = now_us(), end = 0;
+	int last = -1;
 	sigset_t all, old;
 	int pfd[2], ret, status;
 	pid_t root;
@@ -684,6 +686,10 @@ static int build_tree(struct rst_ctx *c)
 		}
 		if ((size_t)cur == c->plan.nr_steps)
 			break;
+		if (cur != last) {
+			last = cur;
+			end = now_us() + STEP_TIMEOUT_MS * 1000ull;
+		}
 		if (waitpid(root, &status, WNOHANG | __WALL) == root) {
 			pr_err("the root %d died while the tree was built (status 0x%x)",
 			       c->plan.nodes[0].pid, status);
@@ -694,7 +700,7 @@ static int build_tree(struct rst_ctx *c)
 			const struct plan_step *s = &c->plan.steps[cur];
 
 			pr_err("step %d (%s by %d) did not complete in %d s", cur,
-			       plan_op_name(s->op), c->plan.nodes[s->actor].pid, BUILD_TIMEOUT_MS / 1000);
+			       plan_op_name(s->op), c->plan.nodes[s->actor].pid, STEP_TIMEOUT_MS / 1000);
 			return -ETIMEDOUT;
 		}
 		futex(&c->sh->step, FUTEX_WAIT, cur, &tick);
