@@ -275,14 +275,17 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 /* The file behind MAP_SHARED|MAP_ANONYMOUS ("dev/zero" on the internal shm
- * mount) or a SysV segment: unlinked shmem, so device major 0. */
+ * mount), a SysV segment or a memfd: unlinked shmem, so device major 0.
+ * A memfd's mapping is dumped like the others (its contents, once, by
+ * inode), since no path leads back to it. */
 static bool is_anon_shmem_path(const struct vma *v)
 {
 	if (v->dev_major != 0)
 		return false;
 	if (!strcmp(v->path, "/dev/zero (deleted)"))
 		return true;
-	return starts_with(v->path, "/SYSV") && ends_with(v->path, " (deleted)");
+	return (starts_with(v->path, "/SYSV") || starts_with(v->path, "/memfd:")) &&
+	       ends_with(v->path, " (deleted)");
 }
 
 static const struct {

@@ -254,6 +254,12 @@ static void test_refused(void **state)
 		     VMA_KIND__VMA_ANON_SHARED);
 	classify_one("7f00-7f01000 rw-s 00000000 00:01 9 [anon_shmem:buf]\n", 0,
 		     VMA_KIND__VMA_ANON_SHARED);
+	classify_one("7f00-7f01000 rw-s 00000000 00:01 77 /memfd:pool (deleted)\n", 0,
+		     VMA_KIND__VMA_ANON_SHARED);
+	classify_one("7f00-7f01000 rw-p 00000000 00:01 77 /memfd:pool (deleted)\n", -ENOTSUP, 0);
+	/* A memfd still linked somewhere is not: it has no " (deleted)". */
+	classify_one("7f00-7f01000 rw-s 00000000 00:01 77 /memfd:pool\n", 0,
+		     VMA_KIND__VMA_FILE_SHARED);
 	/* A regular file that happens to be called like the shmem file. */
 	classify_one("7f00-7f01000 rw-s 00000000 fd:01 9 /dev/zero (deleted)\n", 0,
 		     VMA_KIND__VMA_FILE_SHARED);
