@@ -579,18 +579,22 @@ static int shmid_done(const struct mem_dump *md, pid_t pid, const struct vma *v)
 	return 0;
 }
 
+/* Whole pages from off; the object may end inside the last one (a SysV
+ * segment of any size), whose tail is then zeroes, as in memory. */
 static int write_shmem_range(struct mem_dump *md, int fd, struct wbehind *wb,
-			     const char *what, off_t off, off_t len)
+			     const char *what, off_t off, off_t len, off_t size)
 {
 	while (len > 0) {
 		size_t n = (size_t)len < md->buf_len ? (size_t)len : md->buf_len;
+		size_t want = off + (off_t)n > size ? (size_t)(size - off) : n;
 		uint8_t *buf = wb_next(wb);
 		uint64_t t = now_us();
-		ssize_t r = pread(fd, buf, n, off);
+		ssize_t r = pread(fd, buf, want, off);
 		int ret;
 
 		md->stats.dump_us += now_us() - t;
-		if (r < 0 || (size_t)r != n) {
+		memset(buf + want, 0, n - want);
+		if (r < 0 || (size_t)r != want) {
 			ret = r < 0 ? -errno : -EIO;
 			pr_err("%s: cannot read at offset %lld: %s", what, (long long)off, errstr(ret));
 			return ret;
@@ -668,7 +672,7 @@ static int dump_shmem(struct mem_dump *md, pid_t pid, const struct vma *v)
 		pe.nr_pages = (hole - data) / PAGE_SZ;
 		ret = img_writer_put(&pm, &pe.base);
 		if (!ret)
-			ret = write_shmem_range(md, fd, &wb, path, data, hole - data);
+			ret = write_shmem_range(md, fd, &wb, path, data, hole - data, st.st_size);
 		if (ret)
 			goto out;
 	}
