@@ -223,6 +223,18 @@ static int make_plan(struct rst_ctx *c)
 	for (size_t i = 0; i < c->nr_pe; i++) {
 		const PstreeEntry *pe = c->pe[i];
 
+		/* One namespace level is all the images describe. */
+		if (!c->pidns && pe->has_ns_pid && pe->ns_pid != pe->pid) {
+			pr_err("task %d is PID %d in a PID namespace of its own: restore with "
+			       "--pidns a tree whose root is that namespace's init, or dump "
+			       "from inside that namespace", pe->pid, pe->ns_pid);
+			return -EOPNOTSUPP;
+		}
+		if (c->pidns && i > 0 && pe->ns_ppid == 0) {
+			pr_err("task %d (PID %d in its namespace) is in a PID namespace nested "
+			       "below the root's: not supported", pe->pid, pe->ns_pid);
+			return -EOPNOTSUPP;
+		}
 		if (c->pidns)
 			t[i] = (struct plan_task){ pe->ns_pid, pe->ns_ppid, pe->ns_pgid, pe->ns_sid };
 		else
@@ -429,10 +441,17 @@ static int body_finish(struct rst_ctx *c, int node)
 	sigaddset(&chld, SIGCHLD);
 	while (sigtimedwait(&chld, NULL, &(struct timespec){ 0, 0 }) == SIGCHLD)
 		;
-	if (n->subreaper && prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) < 0) {
-		ret = -errno;
-		pr_err("task %d: cannot stop being a child subreaper: %s", n->pid, errstr(ret));
-		return ret;
+	/* Its adopted members are all in place: back to the recorded value
+	 * (rst_core sets it again from the same image). */
+	if (n->subreaper) {
+		int v = ni->core->has_child_subreaper && ni->core->child_subreaper;
+
+		if (prctl(PR_SET_CHILD_SUBREAPER, v, 0, 0, 0) < 0) {
+			ret = -errno;
+			pr_err("task %d: cannot set child subreaper to %d: %s", n->pid, v,
+			       errstr(ret));
+			return ret;
+		}
 	}
 	/* Check from inside what the plan promised. */
 	want = node ? c->plan.nodes[n->parent].pid : (c->pidns ? 0 : c->controller);
@@ -821,8 +840,8 @@ static int seize_thread(pid_t pid, pid_t tid)
 	}
 }
 
-/* Undo the body's PR_SET_PDEATHSIG from inside the seized task; rst_core
- * sets the recorded one. */
+/* Undo the body's PR_SET_PDEATHSIG from inside the seized task, for
+ * images that do not record one. */
 static int disarm_pdeath(struct rst_task *t)
 {
 	struct remote r;
@@ -868,9 +887,13 @@ static int seize_tree(struct rst_ctx *c)
 			pr_err("task %d: no syscall instruction found: %s", t->pid, errstr(ret));
 			return ret;
 		}
-		ret = disarm_pdeath(t);
-		if (ret)
-			return ret;
+		/* rst_core sets the recorded pdeath signal last; until then a
+		 * dead minicr still takes the tree with it. */
+		if (!t->core->has_pdeath_signal) {
+			ret = disarm_pdeath(t);
+			if (ret)
+				return ret;
+		}
 		pr_debug("task %d: seized %zu threads, syscall at 0x%lx", t->pid, t->nr_tids,
 			 t->sys_ip);
 		c->stats.threads += t->nr_tids;
