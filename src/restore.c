@@ -1,3 +1,24 @@
+/* The restore engine. The controller (minicr's own process) checks the
+ * images, plans the tree (rst_plan.c) and forks the root; from then on the
+ * tree builds itself: every created task runs body(), which walks the one
+ * global list of plan steps and, whenever the shared step counter reaches
+ * one of its own, carries it out (fork a child with its PID, setsid,
+ * setpgid, become a subreaper, reap a helper, exit, die as a zombie, or
+ * finish: create its threads and check its IDs) and moves the counter on.
+ * One step at a time keeps the order the plan was checked in, and keeps
+ * ns_last_pid from racing with ourselves.
+ *
+ * Helpers are reaped by their parent's body (a PLAN_REAP step before its
+ * PLAN_FINISH), after the members they forked have been reparented to that
+ * parent: so no helper exists any more when the tree is seized, and no
+ * remote wait4() inside a task is needed.
+ *
+ * Then the controller seizes every thread, runs the state restorers
+ * (rst_state.h) task by task and detaches. Until the state restorers have
+ * run, a task dies with its parent (PR_SET_PDEATHSIG) and leaves when the
+ * controller's end of a pipe closes, and the controller is a child
+ * subreaper: a dead minicr takes the whole tree with it, and a failed
+ * restore can kill and reap every task it created. */
 #include "restore.h"
 
 #include <dirent.h>
