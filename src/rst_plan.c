@@ -264,6 +264,12 @@ struct prog {
 	size_t nr, cap, pc;
 };
 
+/* Children a task forks before its setsid() (pre) and after it (post). */
+struct forks {
+	int *v;
+	size_t nr, cap;
+};
+
 struct planner {
 	struct plan *p;
 	struct sim sim;
@@ -286,6 +292,14 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 	memset((char *)n + *cap * elem, 0, (ncap - *cap) * elem);
 	*arr = n;
 	*cap = ncap;
+	return 0;
+}
+
+static int forks_add(struct forks *f, int node)
+{
+	if (grow((void **)&f->v, &f->cap, f->nr + 1, sizeof(*f->v)))
+		return -ENOMEM;
+	f->v[f->nr++] = node;
 	return 0;
 }
 
@@ -367,7 +381,7 @@ static bool forked_below(const struct plan *p, int a, int anc)
  * forks it. Leaders call setsid() after forking the children that must stay
  * in the session they inherited. */
 static int place_tasks(struct planner *pl, size_t nr,
-		       pid_t *is, int **pre, size_t *nr_pre, int **post, size_t *nr_post)
+		       pid_t *is, struct forks *pre, struct forks *post)
 {
 	struct plan *p = pl->p;
 	int ret;
@@ -436,30 +450,33 @@ static int place_tasks(struct planner *pl, size_t nr,
 				ret = add_intent(pl, k, I_SETSID, 0);
 				if (ret)
 					return ret;
-				post[par][nr_post[par]++] = k;
+				ret = forks_add(&post[par], k);
+				if (ret)
+					return ret;
 			}
 			p->nodes[par].subreaper = true;
 			forker = k;
 			is[i] = s;
 			/* A zombie forks its members after its own setsid(). */
 			if ((size_t)k < nr)
-				post[k][nr_post[k]++] = i;
-			else if ((ret = add_intent(pl, k, I_FORK, i)))
+				ret = forks_add(&post[k], i);
+			else
+				ret = add_intent(pl, k, I_FORK, i);
+			if (ret)
 				return ret;
 		}
 		n->forker = forker;
 		if (forker == par) {
-			if (early)
-				pre[par][nr_pre[par]++] = i;
-			else
-				post[par][nr_post[par]++] = i;
+			ret = forks_add(early ? &pre[par] : &post[par], i);
+			if (ret)
+				return ret;
 		}
 	}
 	return 0;
 }
 
-static int build_programs(struct planner *pl, size_t nr, int **pre, size_t *nr_pre,
-			  int **post, size_t *nr_post)
+static int build_programs(struct planner *pl, size_t nr, const struct forks *pre,
+			  const struct forks *post)
 {
 	struct plan *p = pl->p;
 	size_t nr_nodes = p->nr_nodes;   /* session helpers exist already */
@@ -471,8 +488,8 @@ static int build_programs(struct planner *pl, size_t nr, int **pre, size_t *nr_p
 		bool late = false;
 		int g = find_node(p, n->pgid);
 
-		for (size_t j = 0; j < nr_pre[i] && !ret; j++)
-			ret = add_intent(pl, i, I_FORK, pre[i][j]);
+		for (size_t j = 0; j < pre[i].nr && !ret; j++)
+			ret = add_intent(pl, i, I_FORK, pre[i].v[j]);
 		if (leader && !ret)
 			ret = add_intent(pl, i, I_SETSID, 0);
 		/* A group led by a task this one forks can only be joined
@@ -483,8 +500,8 @@ static int build_programs(struct planner *pl, size_t nr, int **pre, size_t *nr_p
 			ret = add_intent(pl, i, I_PGID, 0);
 		if (n->subreaper && !ret)
 			ret = add_intent(pl, i, I_SUBREAPER, 0);
-		for (size_t j = 0; j < nr_post[i] && !ret; j++)
-			ret = add_intent(pl, i, I_FORK, post[i][j]);
+		for (size_t j = 0; j < post[i].nr && !ret; j++)
+			ret = add_intent(pl, i, I_FORK, post[i].v[j]);
 		if (late && !ret)
 			ret = add_intent(pl, i, I_PGID, 0);
 		for (size_t j = nr; j < nr_nodes && !ret; j++)
@@ -664,8 +681,7 @@ int plan_build(struct plan *p, const struct plan_task *t, size_t nr)
 {
 	struct planner pl = { .p = p };
 	pid_t *pgid = NULL, *sid = NULL, *is = NULL;
-	int **pre = NULL, **post = NULL;
-	size_t *nr_pre = NULL, *nr_post = NULL;
+	struct forks *pre = NULL, *post = NULL;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
@@ -681,18 +697,8 @@ int plan_build(struct plan *p, const struct plan_task *t, size_t nr)
 	is = calloc(nr, sizeof(*is));
 	pre = calloc(nr, sizeof(*pre));
 	post = calloc(nr, sizeof(*post));
-	nr_pre = calloc(nr, sizeof(*nr_pre));
-	nr_post = calloc(nr, sizeof(*nr_post));
-	if (!pgid || !sid || !is || !pre || !post || !nr_pre || !nr_post)
+	if (!pgid || !sid || !is || !pre || !post)
 		goto out;
-	for (size_t i = 0; i < nr; i++) {
-		/* Each task forks at most its children plus one helper per
-		 * child. */
-		pre[i] = calloc(2 * nr, sizeof(int));
-		post[i] = calloc(2 * nr, sizeof(int));
-		if (!pre[i] || !post[i])
-			goto out;
-	}
 	map_outer(t, nr, pgid, sid);
 	for (size_t i = 0; i < nr; i++) {
 		struct plan_node n = {
@@ -715,9 +721,9 @@ int plan_build(struct plan *p, const struct plan_task *t, size_t nr)
 	}
 	p->nr_tasks = nr;
 	sim_start(&pl.sim);
-	ret = place_tasks(&pl, nr, is, pre, nr_pre, post, nr_post);
+	ret = place_tasks(&pl, nr, is, pre, post);
 	if (!ret)
-		ret = build_programs(&pl, nr, pre, nr_pre, post, nr_post);
+		ret = build_programs(&pl, nr, pre, post);
 	if (!ret)
 		ret = schedule(&pl);
 out:
@@ -729,14 +735,12 @@ out:
 	free(pl.sim.n);
 	for (size_t i = 0; i < nr; i++) {
 		if (pre)
-			free(pre[i]);
+			free(pre[i].v);
 		if (post)
-			free(post[i]);
+			free(post[i].v);
 	}
 	free(pre);
 	free(post);
-	free(nr_pre);
-	free(nr_post);
 	free(pgid);
 	free(sid);
 	free(is);

@@ -118,6 +118,33 @@ static void test_fanout(void **state)
 	plan_free(&p);
 }
 
+/* A wide and deep tree (a fork storm's worth): the plan stays linear in
+ * steps, every task forked by its parent. */
+static void test_large(void **state)
+{
+	enum { N = 3000 };
+	struct plan_task *t = calloc(N, sizeof(*t));
+	struct plan p;
+
+	(void)state;
+	assert_non_null(t);
+	t[0] = (struct plan_task)T(10000, 1, 10000, 10000);
+	for (int i = 1; i < N; i++) {
+		/* Half under the root, half a chain; every tenth leads a group. */
+		pid_t ppid = i < N / 2 ? 10000 : 10000 + i - 1;
+		pid_t pgid = i % 10 ? 10000 : 10000 + i;
+
+		t[i] = (struct plan_task)T(10000 + i, ppid, pgid, 10000);
+	}
+	build_ok(&p, t, N);
+	assert_int_equal(count_op(&p, PLAN_FORK, -1), N - 1);
+	/* Leaders, plus chain members rejoining the root's group. */
+	assert_true(count_op(&p, PLAN_SETPGID, -1) >= (N - 1) / 10);
+	assert_int_equal(p.nr_nodes, N);
+	plan_free(&p);
+	free(t);
+}
+
 /* The root leads its session; groups with a live leader (joined by a
  * sibling), a dead leader (two members, one helper), a group led by the
  * member's own child, a leader whose child stays in the old session. */
@@ -339,6 +366,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fanout),
+		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_dead_session),
 		cmocka_unit_test(test_zombies),
