@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -99,6 +100,8 @@ static uint64_t find_zero_pfn(void)
 	return pa & PME_PFN_MASK;
 }
 
+static bool probe_pagemap_scan(void);
+
 int mem_dump_init(struct mem_dump *md, int dirfd)
 {
 	memset(md, 0, sizeof(*md));
@@ -117,7 +120,9 @@ int mem_dump_init(struct mem_dump *md, int dirfd)
 	for (int i = 0; i < MD_NR_BUFS; i++)
 		md->bufs[i] = md->buf + i * md->buf_len;
 	md->zero_pfn = find_zero_pfn();
-	pr_debug("zero page PFN %#llx", (unsigned long long)md->zero_pfn);
+	md->use_scan = probe_pagemap_scan();
+	pr_debug("zero page PFN %#llx, PAGEMAP_SCAN %s", (unsigned long long)md->zero_pfn,
+		 md->use_scan ? "used" : "not used");
 	return 0;
 }
 
@@ -412,8 +417,10 @@ static int add_guard(VmaEntry *e, uint64_t start, uint64_t end)
 	return 0;
 }
 
-static int scan_vma(struct page_io *io, struct img_writer *pm, int pm_fd,
-		    uint64_t *pme, const struct vma *v, VmaEntry *e)
+/* Without PAGEMAP_SCAN: read the VMA's pagemap entries in big chunks and
+ * pick the pages with pme_wanted(). */
+static int scan_vma_read(struct page_io *io, struct img_writer *pm, int pm_fd,
+			 uint64_t *pme, const struct vma *v, VmaEntry *e)
 {
 	bool readable = v->prot & PROT_READ;
 	struct run r = { 0 }, guard = { 0 };
@@ -472,6 +479,145 @@ static int scan_vma(struct page_io *io, struct img_writer *pm, int pm_fd,
 	return emit_run(io, pm, &r, readable);
 }
 
+/* ---- PAGEMAP_SCAN: the kernel picks the pages ---- */
+
+/* The ioctl (Linux 6.7; PAGE_IS_GUARD since 6.15) returns the matching
+ * pages as ranges, so a VMA costs what it holds, not its size: a sparse
+ * 64 GiB heap is one page-table walk instead of 128 MiB of pagemap. Its
+ * categories are those pme_wanted() decides on. Not in older uapi headers,
+ * hence the local copies. */
+struct mc_page_region {
+	uint64_t start, end, categories;
+};
+
+struct mc_pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+
+#define MC_PAGEMAP_SCAN      _IOWR('f', 16, struct mc_pm_scan_arg)
+#define MC_PAGE_IS_FILE      (1 << 2)
+#define MC_PAGE_IS_PRESENT   (1 << 3)
+#define MC_PAGE_IS_SWAPPED   (1 << 4)
+#define MC_PAGE_IS_PFNZERO   (1 << 5)
+#define MC_PAGE_IS_GUARD     (1 << 8)
+#define SCAN_VEC             512
+
+/* Present or swapped, and neither file (nor migrating file) page, zero
+ * page, nor guard marker (which counts as swapped). */
+#define SCAN_NOT   (MC_PAGE_IS_FILE | MC_PAGE_IS_PFNZERO | MC_PAGE_IS_GUARD)
+#define SCAN_ANYOF (MC_PAGE_IS_PRESENT | MC_PAGE_IS_SWAPPED)
+
+/* Ranges of [start, end) that match; *nr of them in vec, and *walk_end
+ * where the kernel stopped (short of end when vec is full). */
+static int pm_scan(int pm_fd, uint64_t start, uint64_t end, bool guards,
+		   struct mc_page_region *vec, size_t *nr, uint64_t *walk_end)
+{
+	struct mc_pm_scan_arg a = {
+		.size = sizeof(a), .start = start, .end = end,
+		.vec = (uintptr_t)vec, .vec_len = SCAN_VEC,
+	};
+	long n;
+
+	if (guards) {
+		a.category_mask = MC_PAGE_IS_GUARD;
+		a.return_mask = MC_PAGE_IS_GUARD;
+	} else {
+		a.category_inverted = a.category_mask = SCAN_NOT;
+		a.category_anyof_mask = SCAN_ANYOF;
+		/* Nothing returned: adjacent matches merge into one range. */
+		a.return_mask = 0;
+	}
+	n = ioctl(pm_fd, MC_PAGEMAP_SCAN, &a);
+	if (n < 0)
+		return -errno;
+	*nr = n;
+	*walk_end = a.walk_end;
+	return 0;
+}
+
+static bool probe_pagemap_scan(void)
+{
+	struct mc_page_region vec[SCAN_VEC];
+	uint64_t walk_end;
+	size_t nr;
+	int fd, ret;
+
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ret = pm_scan(fd, (uintptr_t)vec & ~(PAGE_SZ - 1),
+		      ((uintptr_t)vec & ~(PAGE_SZ - 1)) + PAGE_SZ, false, vec, &nr, &walk_end);
+	if (!ret)
+		ret = pm_scan(fd, (uintptr_t)vec & ~(PAGE_SZ - 1),
+			      ((uintptr_t)vec & ~(PAGE_SZ - 1)) + PAGE_SZ, true, vec, &nr, &walk_end);
+	close(fd);
+	if (ret)
+		pr_info("PAGEMAP_SCAN with PAGE_IS_GUARD unavailable (%s): reading pagemap instead",
+			errstr(ret));
+	return !ret;
+}
+
+static int scan_vma_ioctl(struct page_io *io, struct img_writer *pm, int pm_fd,
+			  const struct vma *v, VmaEntry *e)
+{
+	struct mc_page_region vec[SCAN_VEC];
+	bool readable = v->prot & PROT_READ;
+	struct run r = { 0 };
+	uint64_t addr, walk_end, t;
+	size_t nr;
+	int ret, pass;
+
+	/* Pass 0: the pages; pass 1: guard ranges, if the VMA may have any. */
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1 && !(v->vmflags & VMF_GU))
+			break;
+		for (addr = v->start; addr < v->end; addr = walk_end) {
+			t = now_us();
+			ret = pm_scan(pm_fd, addr, v->end, pass, vec, &nr, &walk_end);
+			io->md->stats.dump_us += now_us() - t;
+			if (!ret && (walk_end <= addr || walk_end > v->end))
+				ret = -EIO;
+			if (ret) {
+				pr_err("task %d: PAGEMAP_SCAN of /proc/%d/pagemap at %#llx: %s",
+				       io->pid, io->pid, (unsigned long long)addr, errstr(ret));
+				return ret;
+			}
+			for (size_t i = 0; i < nr; i++) {
+				uint64_t s = vec[i].start, n = (vec[i].end - s) / PAGE_SZ;
+
+				if (pass == 1) {
+					ret = add_guard(e, s, vec[i].end);
+					if (ret)
+						return ret;
+					continue;
+				}
+				/* Ranges split where a full vec ended join again;
+				 * nr_pages is 32-bit in the image. */
+				if (r.nr && (r.start + r.nr * PAGE_SZ != s || r.nr + n > UINT32_MAX)) {
+					ret = emit_run(io, pm, &r, readable);
+					if (ret)
+						return ret;
+				}
+				while (n > UINT32_MAX) {
+					r.start = s;
+					r.nr = UINT32_MAX;
+					ret = emit_run(io, pm, &r, readable);
+					if (ret)
+						return ret;
+					s += (uint64_t)UINT32_MAX * PAGE_SZ;
+					n -= UINT32_MAX;
+				}
+				if (!r.nr)
+					r.start = s;
+				r.nr += n;
+			}
+		}
+	}
+	io->md->stats.pages_scanned += (v->end - v->start) / PAGE_SZ;
+	return emit_run(io, pm, &r, readable);
+}
+
 static int dump_private_pages(struct mem_dump *md, pid_t pid, const struct vma_list *vl,
 			      VmaEntry **vmas)
 {
@@ -518,7 +664,10 @@ static int dump_private_pages(struct mem_dump *md, pid_t pid, const struct vma_l
 	for (size_t i = 0; i < vl->nr; i++) {
 		if (!vma_may_have_pages(&vl->v[i]))
 			continue;
-		ret = scan_vma(io, &pm, pm_fd, pme, &vl->v[i], vmas[i]);
+		if (md->use_scan)
+			ret = scan_vma_ioctl(io, &pm, pm_fd, &vl->v[i], vmas[i]);
+		else
+			ret = scan_vma_read(io, &pm, pm_fd, pme, &vl->v[i], vmas[i]);
 		if (ret)
 			goto out;
 	}

@@ -21,6 +21,7 @@
 #ifndef MINICR_MEM_DUMP_H
 #define MINICR_MEM_DUMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -43,6 +44,7 @@ struct mem_dump {
 	int dirfd;
 	struct mem_dump_stats stats;
 	uint64_t zero_pfn;           /* the shared zero page, 0 if unknown */
+	bool use_scan;              /* PAGEMAP_SCAN works here */
 	uint64_t *shmids;           /* shared objects already dumped */
 	size_t nr_shmids, cap_shmids;
 	pid_t *pids;                /* tasks whose images may exist */
