@@ -36,7 +36,7 @@ struct mem_dump_stats {
 	 * the next pages are read. */
 	uint64_t dump_us;           /* reading: smaps, pagemap, page contents */
 	uint64_t write_us;          /* writing page images, fsync included */
-	uint64_t pages_scanned;     /* pagemap entries looked at */
+	uint64_t pages_scanned;     /* pages of the VMAs and objects examined */
 	uint64_t pages_written;
 };
 
