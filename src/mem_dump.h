@@ -3,16 +3,19 @@
  * put back as it was).
  *
  *   mm-<pid>.img       MmEntry: mm fields, brk, exe, auxv, dumpable, THP,
- *                      and every VMA classified (src/proc_maps.h)
+ *                      and every VMA classified (src/proc_maps.h), with the
+ *                      guard ranges found while scanning its pages (so it
+ *                      is written after the two images below)
  *   pagemap-<pid>.img  runs (PagemapEntry) of the pages of private VMAs that
  *                      hold data: anonymous (or copied-on-write) pages,
  *                      present or swapped; never zero pages or file pages.
  *                      Runs ascend and never cross a VMA boundary.
  *   pages-<pid>.img    their contents, raw, in the same order
  *   shmem-<shmid>.img, shmem-pages-<shmid>.img
- *                      the populated pages of each shared anonymous object,
- *                      vaddr = offset inside it; written once per dump, by
- *                      the first task that maps the object
+ *                      the populated pages of each shared memory object
+ *                      (MAP_SHARED|MAP_ANONYMOUS, SysV, memfd), vaddr =
+ *                      offset inside it; written once per dump, by the
+ *                      first task that maps the object
  *
  * One struct mem_dump lives for a whole dump: it remembers which shared
  * objects are done, which images exist (for mem_dump_remove()) and counts
@@ -43,7 +46,7 @@ struct mem_dump_stats {
 struct mem_dump {
 	int dirfd;
 	struct mem_dump_stats stats;
-	uint64_t zero_pfn;           /* the shared zero page, 0 if unknown */
+	uint64_t zero_pfn;          /* the shared zero page, 0 if unknown */
 	bool use_scan;              /* PAGEMAP_SCAN works here */
 	uint64_t *shmids;           /* shared objects already dumped */
 	size_t nr_shmids, cap_shmids;
