@@ -175,6 +175,30 @@ static int restore_rlimits(const struct rst_task *t, const CoreEntry *ce)
 	return 0;
 }
 
+/* The body has minicr's RLIMIT_NOFILE, whose soft limit may be below a
+ * recorded fd number (the task raised its own): dup3() to that number
+ * would fail. Open the soft limit up to the hard one for the reopen;
+ * restore_rlimits() sets the recorded limits right after. */
+static int open_nofile(const struct rst_task *t)
+{
+	struct rlimit rl;
+	int ret;
+
+	if (prlimit(t->pid, RLIMIT_NOFILE, NULL, &rl) < 0)
+		goto err;
+	if (rl.rlim_cur == rl.rlim_max)
+		return 0;
+	rl.rlim_cur = rl.rlim_max;
+	if (prlimit(t->pid, RLIMIT_NOFILE, &rl, NULL) < 0)
+		goto err;
+	return 0;
+err:
+	ret = -errno;
+	pr_err("task %d: cannot raise RLIMIT_NOFILE to its hard limit for the fds: %s", t->pid,
+	       errstr(ret));
+	return ret;
+}
+
 static int restore_prctl(struct rst_call *c, const CoreEntry *ce)
 {
 	char what[64];
@@ -325,14 +349,17 @@ static int read_thread_status(const struct rst_call *c, char **buf)
 	return ret;
 }
 
-static int status_caps(const struct rst_call *c, const char *st, uint64_t *prm, uint64_t *bnd)
+static int status_caps(const struct rst_call *c, const char *st, uint64_t *inh, uint64_t *prm,
+		       uint64_t *bnd)
 {
-	int ret = rst_status_hex(st, "CapPrm:", prm);
+	int ret = rst_status_hex(st, "CapInh:", inh);
 
+	if (!ret)
+		ret = rst_status_hex(st, "CapPrm:", prm);
 	if (!ret)
 		ret = rst_status_hex(st, "CapBnd:", bnd);
 	if (ret)
-		pr_err("task %d thread %d: no CapPrm:/CapBnd: in its status: %s", c->t->pid,
+		pr_err("task %d thread %d: no CapInh:/CapPrm:/CapBnd: in its status: %s", c->t->pid,
 		       c->tid, errstr(ret));
 	return ret;
 }
@@ -369,7 +396,7 @@ static int restore_creds(struct rst_call *c, const ThreadCoreEntry *te)
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2];
 	_cleanup_free_ char *st = NULL;
-	uint64_t prm, bnd, missing;
+	uint64_t inh, prm, bnd, missing;
 	char what[128], names[512];
 	long r, keepcaps;
 	int ret;
@@ -385,10 +412,13 @@ static int restore_creds(struct rst_call *c, const ThreadCoreEntry *te)
 	}
 	ret = read_thread_status(c, &st);
 	if (!ret)
-		ret = status_caps(c, st, &prm, &bnd);
+		ret = status_caps(c, st, &inh, &prm, &bnd);
 	if (ret)
 		return ret;
-	missing = (cr->cap_prm & ~prm) | (cr->cap_bnd & ~bnd);
+	/* capset() only lowers the permitted set, a bounding set is only
+	 * dropped from, and an inheritable bit needs to be in the bounding
+	 * set unless the thread has it already. */
+	missing = (cr->cap_prm & ~prm) | (cr->cap_bnd & ~bnd) | (cr->cap_inh & ~(inh | bnd));
 	if (missing) {
 		rst_cap_names(missing, names, sizeof(names));
 		pr_err("task %d thread %d: had capabilities minicr does not have itself and "
@@ -554,6 +584,8 @@ int rst_core_restore(int dirfd, struct rst_task *t)
 		return ret;
 
 	ret = rst_call_start(&leader, t, t->tids[0]);
+	if (!ret)
+		ret = open_nofile(t);
 	if (!ret)
 		ret = rst_files_restore(dirfd, &leader, t->pe->pid);
 	if (!ret)
