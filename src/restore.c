@@ -59,13 +59,16 @@
 #define STEP_TIMEOUT_MS   (10 * 1000)
 #define KILL_TIMEOUT_MS   (10 * 1000)
 
-/* What the task bodies and the controller share: a MAP_SHARED page set up
+/* What the task bodies and the controller share: MAP_SHARED memory set up
  * before the first fork. step is the index of the plan step whose turn it
- * is; its actor runs it and moves step on (futex-woken). */
+ * is; its actor runs it, moves step on and wakes the next step's actor
+ * through that node's own futex word (waking every task at every step
+ * made building a tree quadratic). The controller waits on step. */
 struct shared {
 	int step;
 	int failed;             /* a body failed at step fail_step */
 	int fail_step;
+	int wake[];             /* per node: bumped when it may have its turn */
 };
 
 /* Per plan node, what its body needs. */
@@ -396,7 +399,11 @@ static void __attribute__((noreturn)) body_fail(struct rst_ctx *c, size_t s)
 	/* The first failure wins; the controller reports and cleans up. */
 	if (__sync_bool_compare_and_swap(&c->sh->failed, 0, 1))
 		c->sh->fail_step = s;
-	futex(&c->sh->failed, FUTEX_WAKE, INT_MAX, NULL);
+	/* Everybody leaves. */
+	for (size_t i = 0; i < c->plan.nr_nodes; i++) {
+		__atomic_add_fetch(&c->sh->wake[i], 1, __ATOMIC_SEQ_CST);
+		futex(&c->sh->wake[i], FUTEX_WAKE, INT_MAX, NULL);
+	}
 	futex(&c->sh->step, FUTEX_WAKE, INT_MAX, NULL);
 	_exit(1);
 }
@@ -404,23 +411,31 @@ static void __attribute__((noreturn)) body_fail(struct rst_ctx *c, size_t s)
 static void step_done(struct rst_ctx *c, size_t s)
 {
 	__atomic_store_n(&c->sh->step, (int)s + 1, __ATOMIC_SEQ_CST);
+	if (s + 1 < c->plan.nr_steps) {
+		int next = c->plan.steps[s + 1].actor;
+
+		__atomic_add_fetch(&c->sh->wake[next], 1, __ATOMIC_SEQ_CST);
+		futex(&c->sh->wake[next], FUTEX_WAKE, INT_MAX, NULL);
+	}
 	futex(&c->sh->step, FUTEX_WAKE, INT_MAX, NULL);
 }
 
 /* Wait for step s; leave if minicr is gone or another task failed. */
-static void wait_turn(struct rst_ctx *c, size_t s)
+static void wait_turn(struct rst_ctx *c, int node, size_t s)
 {
 	static const struct timespec tick = { 0, 200 * 1000 * 1000 };
 
 	for (;;) {
-		int cur = __atomic_load_n(&c->sh->step, __ATOMIC_SEQ_CST);
+		/* Read the word before the step: a wake in between makes
+		 * FUTEX_WAIT return at once. */
+		int seen = __atomic_load_n(&c->sh->wake[node], __ATOMIC_SEQ_CST);
 		struct pollfd pfd = { .fd = c->alive_rd, .events = POLLIN };
 
 		if (c->sh->failed)
 			_exit(1);
-		if ((size_t)cur == s)
+		if ((size_t)__atomic_load_n(&c->sh->step, __ATOMIC_SEQ_CST) == s)
 			return;
-		futex(&c->sh->step, FUTEX_WAIT, cur, &tick);
+		futex(&c->sh->wake[node], FUTEX_WAIT, seen, &tick);
 		if (poll(&pfd, 1, 0) > 0)
 			_exit(1);   /* the write end closed: minicr died */
 	}
@@ -604,7 +619,7 @@ static void __attribute__((noreturn)) body(struct rst_ctx *c, int node, size_t f
 
 		if (c->plan.steps[s].actor != node)
 			continue;
-		wait_turn(c, s);
+		wait_turn(c, node, s);
 		if ((long)s == c->fault_step) {
 			pr_err("task %d: failing step %zu on purpose (MINICR_FAULT_STEP)",
 			       c->plan.nodes[node].pid, s);
@@ -674,7 +689,7 @@ static int build_tree(struct rst_ctx *c)
 	int pfd[2], ret, status;
 	pid_t root;
 
-	c->sh_len = sizeof(*c->sh);
+	c->sh_len = sizeof(*c->sh) + c->plan.nr_nodes * sizeof(c->sh->wake[0]);
 	c->sh = mmap(NULL, c->sh_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (c->sh == MAP_FAILED) {
 		c->sh = NULL;
