@@ -4,17 +4,21 @@
  * final registers, FPU state and signal mask (ptrace).
  *
  * Order, and why:
- *   leader:  files, cwd, root (after both: the recorded paths are as minicr
- *            sees them, and the task still shares minicr's root), umask,
- *            rlimits, personality, no_new_privs, child_subreaper, signals
- *            (flush, sigactions, shared pending);
+ *   leader:  files (with RLIMIT_NOFILE opened up to its hard limit, so a
+ *            high recorded fd number fits), cwd, root (after both: the
+ *            recorded paths are as minicr sees them, and the task still
+ *            shares minicr's root), umask, rlimits (before the creds: prlimit
+ *            on another task needs its uids to be minicr's), personality,
+ *            no_new_privs, child_subreaper, signals (flush, sigactions,
+ *            shared pending);
  *   threads: comm, sigaltstack, rseq, tid address, robust list, private
  *            pending signals, creds last (they may drop the capabilities
  *            the calls before need); non-leader threads first;
  *   leader:  the same, then pdeath_signal, which the kernel clears when
  *            the creds change the euid/egid/fsuid/fsgid.
  * Threads are never handed back with remote_end(): their registers, FPU
- * state and mask come from the image in rst_threads_resume(). */
+ * state and mask come from the image in rst_threads_resume(). Arguments go
+ * through the trampoline's second page (rst_core_int.h). */
 #include "rst_state.h"
 
 #include <elf.h>
