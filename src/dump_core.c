@@ -428,6 +428,35 @@ static int remote_thread_state(struct remote *r, ThreadCoreEntry *te)
 	return 0;
 }
 
+/* Asked of the task itself: prlimit() on another task needs
+ * CAP_SYS_RESOURCE (or the same uids), which minicr may lack. */
+static int remote_rlimits(struct remote *r, CoreEntry *ce)
+{
+	ce->rlimits = calloc(RLIM_NLIMITS, sizeof(*ce->rlimits));
+	if (!ce->rlimits)
+		return -ENOMEM;
+	for (int res = 0; res < RLIM_NLIMITS; res++) {
+		struct rlimit rl;
+		RlimitEntry *e;
+		char what[32];
+		int ret;
+
+		snprintf(what, sizeof(what), "prlimit64(%d)", res);
+		ret = remote_get(r, what, __NR_prlimit64, 0, res, 0, r->scratch, &rl, sizeof(rl));
+		if (ret)
+			return ret;
+		e = malloc(sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		rlimit_entry__init(e);
+		e->resource = res;
+		e->cur = rl.rlim_cur;
+		e->max = rl.rlim_max;
+		ce->rlimits[ce->n_rlimits++] = e;
+	}
+	return 0;
+}
+
 static int remote_task_state(struct remote *r, CoreEntry *ce)
 {
 	struct { uint64_t handler, flags, restorer, mask; } ka;
@@ -476,7 +505,7 @@ static int remote_task_state(struct remote *r, CoreEntry *ce)
 		return ret;
 	ce->has_pdeath_signal = 1;
 	ce->pdeath_signal = v;
-	return 0;
+	return remote_rlimits(r, ce);
 }
 
 /* One remote session in the thread; the task-wide calls go in the leader's.
@@ -535,33 +564,6 @@ static int dump_thread(pid_t pid, pid_t tid, unsigned long sys_ip,
 	return ret;
 }
 
-static int dump_rlimits(pid_t pid, CoreEntry *ce)
-{
-	ce->rlimits = calloc(RLIM_NLIMITS, sizeof(*ce->rlimits));
-	if (!ce->rlimits)
-		return -ENOMEM;
-	for (int res = 0; res < RLIM_NLIMITS; res++) {
-		struct rlimit rl;
-		RlimitEntry *e;
-
-		if (prlimit(pid, res, NULL, &rl) < 0) {
-			int ret = -errno;
-
-			pr_err("task %d: prlimit(%d): %s", pid, res, errstr(ret));
-			return ret;
-		}
-		e = malloc(sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		rlimit_entry__init(e);
-		e->resource = res;
-		e->cur = rl.rlim_cur;
-		e->max = rl.rlim_max;
-		ce->rlimits[ce->n_rlimits++] = e;
-	}
-	return 0;
-}
-
 int dump_core_fill(const struct pstree_task *t, CoreEntry *ce)
 {
 	struct proc_status st;
@@ -588,8 +590,6 @@ int dump_core_fill(const struct pstree_task *t, CoreEntry *ce)
 	ret = read_link(t->pid, "cwd", &ce->cwd);
 	if (!ret)
 		ret = read_link(t->pid, "root", &ce->root);
-	if (!ret)
-		ret = dump_rlimits(t->pid, ce);
 	if (!ret)
 		ret = peek_siginfo(t->pid, t->pid, true, &ce->shared_pending, &ce->n_shared_pending);
 	if (!ret)
