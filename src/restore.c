@@ -27,12 +27,14 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -612,8 +614,35 @@ static int body_step(struct rst_ctx *c, int node, size_t s)
 	return -EINVAL;
 }
 
+/* The init of a new PID namespace gives its tree a /proc of that
+ * namespace (minicr's shows other PIDs), in a mount namespace of its own
+ * that still receives mounts from minicr's but sends none back. */
+static int mount_ns_proc(void)
+{
+	int ret;
+
+	if (unshare(CLONE_NEWNS) < 0) {
+		ret = -errno;
+		pr_err("task 1: unshare(CLONE_NEWNS) for its /proc: %s", errstr(ret));
+		return ret;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+		ret = -errno;
+		pr_err("task 1: making its mounts slaves of minicr's: %s", errstr(ret));
+		return ret;
+	}
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		ret = -errno;
+		pr_err("task 1: cannot mount a /proc for its PID namespace: %s", errstr(ret));
+		return ret;
+	}
+	return 0;
+}
+
 static void __attribute__((noreturn)) body(struct rst_ctx *c, int node, size_t from)
 {
+	if (node == 0 && c->pidns && mount_ns_proc())
+		body_fail(c, 0);
 	for (size_t s = from; s < c->plan.nr_steps; s++) {
 		int ret;
 

@@ -6,7 +6,9 @@
  * that fails. The tree is then built top-down by minicr's own code running
  * in each new task, along a plan from rst_plan.c; every task is seized and
  * its state restored by the state restorers (src/rst_state.h); then all are
- * detached. Any failure kills and reaps every task created so far.
+ * detached. Any failure kills and reaps every task created so far. A tree
+ * restored into a new PID namespace also gets a new mount namespace with
+ * that namespace's /proc mounted (mounts from minicr's still propagate in).
  *
  * cr_restore() returns 0 once the tree runs, or -errno (logged). Without
  * detach it then waits for the root and sets *status to what a shell would
