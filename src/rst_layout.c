@@ -342,6 +342,34 @@ int lay_mmap_args(const struct lay_vma *v, uint32_t *prot, uint32_t *flags, cons
 	return 0;
 }
 
+int lay_guards_check(const struct lay_vma *v, const uint64_t *g, size_t n, const char **why)
+{
+	uint64_t prev = v->start;
+
+	if (!n)
+		return 0;
+	if (n % 2) {
+		*why = "odd number of guard range bounds";
+		return -EINVAL;
+	}
+	if (!kind_private(v->kind)) {
+		*why = "guard ranges in a mapping that is not private memory";
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i += 2) {
+		if (!page_aligned(g[i]) || !page_aligned(g[i + 1]) || g[i] >= g[i + 1]) {
+			*why = "guard range not page aligned or empty";
+			return -EINVAL;
+		}
+		if (g[i] < prev || g[i + 1] > v->end) {
+			*why = "guard range outside its VMA, not ascending or overlapping";
+			return -EINVAL;
+		}
+		prev = g[i + 1];
+	}
+	return 0;
+}
+
 static bool map_is_anon(const struct lay_map *m)
 {
 	return !m->ino && !m->dev_major && !m->dev_minor && m->name[0] != '/';

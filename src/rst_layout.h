@@ -12,6 +12,7 @@
  *  - lay_runs_assign(): every recorded page run lies in private memory, and
  *    which VMAs need PROT_WRITE while their contents are written;
  *  - lay_mmap_args(): prot and MAP_* flags to recreate one VMA;
+ *  - lay_guards_check(): recorded guard ranges fit their VMA;
  *  - lay_maps_compare(): does a restored /proc/PID/maps show the recorded
  *    layout (the kernel may merge adjacent VMAs the dump saw apart). */
 #ifndef MINICR_RST_LAYOUT_H
@@ -112,6 +113,12 @@ int lay_runs_assign(struct lay_vma *v, size_t nr, const struct lay_run *runs, si
  * -ENOTSUP with *why for a kind that is not mapped this way (vDSO,
  * vsyscall) or recorded flags minicr cannot reproduce. */
 int lay_mmap_args(const struct lay_vma *v, uint32_t *prot, uint32_t *flags, const char **why);
+
+/* MADV_GUARD_INSTALL ranges recorded for v, as start, end pairs: an even
+ * count, each page aligned, non-empty, inside v, ascending without overlap,
+ * and v private memory (the only kind guards are installed in). 0, or
+ * -EINVAL with *why. */
+int lay_guards_check(const struct lay_vma *v, const uint64_t *g, size_t n, const char **why);
 
 /* Compare the expected layout with the one read back. Both lists ascending.
  * Address by address, both must be mapped or both not, with the same prot,

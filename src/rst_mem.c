@@ -17,7 +17,7 @@
  *  6. write page contents with process_vm_writev, many runs per call;
  *  7. set the mm fields (PR_SET_MM_MAP: before any file is mapped), the
  *     dumpable and THP state; give each VMA its recorded protection and
- *     madvise state;
+ *     madvise state (and guard ranges);
  *  8. check /proc/PID/maps against the recording.
  * rst_mem_finish() unmaps the trampoline, the task's last remote call. */
 #include "rst_state.h"
@@ -51,6 +51,7 @@
 #define MINICR_RSEQ_FLAG_UNREGISTER          1
 #define MINICR_ARCH_MAP_VDSO_64              0x2003
 #define MINICR_PR_THP_DISABLE_EXCEPT_ADVISED (1UL << 1)
+#define MINICR_MADV_GUARD_INSTALL            102
 
 struct rseq_conf {              /* struct ptrace_rseq_configuration */
 	uint64_t rseq_abi_pointer;
@@ -828,6 +829,35 @@ static int name_anon(struct mem_ctx *c, const VmaEntry *e)
 	return 0;
 }
 
+/* Guard regions (MADV_GUARD_INSTALL) are page table markers, not VMAs:
+ * put them back in the fresh mapping. They hold no pages, so no recorded
+ * run may cover them (writing one would fault and fail the restore). */
+static int install_guards(struct mem_ctx *c, size_t i)
+{
+	const VmaEntry *e = c->mm->vmas[i];
+	const char *why;
+	int ret;
+
+	ret = lay_guards_check(&c->lv[i], e->guards, e->n_guards, &why);
+	if (ret) {
+		pr_err("task %d: mm-%d.img: VMA %llx-%llx: %s", c->pid, c->img_pid,
+		       (unsigned long long)e->start, (unsigned long long)e->end, why);
+		return ret;
+	}
+	for (size_t k = 0; k < e->n_guards; k += 2) {
+		long m = rcall(c, __NR_madvise, e->guards[k], e->guards[k + 1] - e->guards[k],
+			       MINICR_MADV_GUARD_INSTALL, 0, 0, 0);
+
+		if (m) {
+			pr_err("task %d: cannot install the guard range %llx-%llx: %s", c->pid,
+			       (unsigned long long)e->guards[k], (unsigned long long)e->guards[k + 1],
+			       errstr(m));
+			return m;
+		}
+	}
+	return 0;
+}
+
 static int map_vma(struct mem_ctx *c, size_t i)
 {
 	const VmaEntry *e = c->mm->vmas[i];
@@ -874,6 +904,8 @@ static int map_vma(struct mem_ctx *c, size_t i)
 	ret = apply_madv(c, e);
 	if (!ret)
 		ret = name_anon(c, e);
+	if (!ret)
+		ret = install_guards(c, i);
 	return ret;
 }
 

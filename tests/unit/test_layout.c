@@ -346,6 +346,36 @@ static void test_mmap_args(void **state)
 	assert_non_null(why);
 }
 
+/* ---- lay_guards_check ---- */
+
+static void test_guards(void **state)
+{
+	struct lay_vma v = { .start = 0x10000, .end = 0x20000, .kind = VMA_KIND__VMA_ANON_PRIVATE };
+	uint64_t ok[] = { 0x10000, 0x11000, 0x15000, 0x20000 };
+	uint64_t odd[] = { 0x10000 };
+	uint64_t outside[] = { 0xf000, 0x11000 };
+	uint64_t past[] = { 0x1f000, 0x21000 };
+	uint64_t order[] = { 0x15000, 0x16000, 0x12000, 0x13000 };
+	uint64_t empty[] = { 0x12000, 0x12000 };
+	uint64_t unaligned[] = { 0x12000, 0x12800 };
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(lay_guards_check(&v, NULL, 0, &why), 0);
+	assert_int_equal(lay_guards_check(&v, ok, 4, &why), 0);
+	assert_int_equal(lay_guards_check(&v, odd, 1, &why), -EINVAL);
+	assert_int_equal(lay_guards_check(&v, outside, 2, &why), -EINVAL);
+	assert_int_equal(lay_guards_check(&v, past, 2, &why), -EINVAL);
+	assert_int_equal(lay_guards_check(&v, order, 4, &why), -EINVAL);
+	assert_int_equal(lay_guards_check(&v, empty, 2, &why), -EINVAL);
+	assert_int_equal(lay_guards_check(&v, unaligned, 2, &why), -EINVAL);
+	v.kind = VMA_KIND__VMA_FILE_PRIVATE;
+	assert_int_equal(lay_guards_check(&v, ok, 4, &why), 0);
+	v.kind = VMA_KIND__VMA_FILE_SHARED;
+	assert_int_equal(lay_guards_check(&v, ok, 4, &why), -EINVAL);
+	assert_non_null(why);
+}
+
 /* ---- lay_maps_compare ---- */
 
 static struct lay_map *parse(const char *text, size_t *nr)
@@ -460,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_runs_assign),
 		cmocka_unit_test(test_runs_bad),
 		cmocka_unit_test(test_mmap_args),
+		cmocka_unit_test(test_guards),
 		cmocka_unit_test(test_compare),
 	};
 
