@@ -160,7 +160,8 @@ static bool is_header(const char *line, size_t len)
 	return i > 0 && i < len && line[i] == '-';
 }
 
-/* "Name:   123 kB" -> 123 when line starts with name. */
+/* "Name:   123 kB" (or just "Name:   123") -> 123 when line starts with
+ * name. */
 static bool field_kb(const char *line, size_t len, const char *name, uint64_t *kb)
 {
 	size_t n = strlen(name);
@@ -240,6 +241,8 @@ int smaps_parse(const char *buf, struct vma_list *out, size_t *err_line)
 			cur->swap_kb = kb;
 		} else if (field_kb(line, len, "KernelPageSize:", &kb)) {
 			cur->kernel_page_kb = kb;
+		} else if (field_kb(line, len, "ProtectionKey:", &kb)) {
+			cur->pkey = kb;
 		}
 		/* Other fields (Rss, Pss, ...) are not needed. */
 		if (!nl)
@@ -341,6 +344,10 @@ int vma_classify(struct vma *v, const char **why)
 	}
 	if (v->kernel_page_kb != 4) {
 		*why = "huge page (hugetlbfs) mapping";
+		return -ENOTSUP;
+	}
+	if (v->pkey) {
+		*why = "memory protection key (pkey_mprotect)";
 		return -ENOTSUP;
 	}
 

@@ -7,7 +7,8 @@
  * vma_classify() derives what restore needs: the VmaKind of mm.proto, PROT_*
  * bits, the MAP_* flags to recreate it and the madvise bits (as 1 << MADV_x)
  * to re-apply. It refuses (-ENOTSUP) mappings minicr cannot recreate
- * (device memory, shadow stacks, unknown special mappings).
+ * (device memory, shadow stacks, hugetlb, protection keys, unknown special
+ * mappings).
  * pme_wanted() decides from one pagemap entry whether a page is dumped. */
 #ifndef MINICR_PROC_MAPS_H
 #define MINICR_PROC_MAPS_H
@@ -55,6 +56,7 @@ struct vma {
 	bool has_vmflags;
 	uint64_t anon_kb, swap_kb;   /* Anonymous:, Swap: */
 	uint64_t kernel_page_kb;     /* KernelPageSize: (4 unless hugetlb) */
+	uint64_t pkey;               /* ProtectionKey: (x86 PKU) */
 	/* Set by vma_classify(). */
 	int kind;               /* VmaKind of mm.proto */
 	uint32_t prot, flags, madv;

@@ -249,6 +249,10 @@ static void test_refused(void **state)
 		     -ENOTSUP, 0);
 	classify_one("7f00000-7f200000 rw-s 00000000 00:10 1 /anon_hugepage (deleted)\n"
 		     "KernelPageSize:     2048 kB\nVmFlags: rd wr sh ht\n", -ENOTSUP, 0);
+	classify_one("7f00-7f01000 rw-p 00000000 00:00 0 \n" BODY("4", "0", "rd wr") "ProtectionKey:         3\n",
+		     -ENOTSUP, 0);
+	classify_one("7f00-7f01000 rw-p 00000000 00:00 0 \n" "ProtectionKey:         0\n" BODY("4", "0", "rd wr"),
+		     0, VMA_KIND__VMA_ANON_PRIVATE);
 	/* The same names with maps-only text (no body) still classify. */
 	classify_one("7f00-7f01000 rw-s 00000000 00:01 9 /dev/zero (deleted)\n", 0,
 		     VMA_KIND__VMA_ANON_SHARED);
