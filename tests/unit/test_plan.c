@@ -274,6 +274,30 @@ static void test_workload_tree(void **state)
 	plan_free(&p);
 }
 
+/* A tree restored into a new PID namespace, as dumped: the init is PID 1
+ * and its session and group (0) are outside the namespace. The session of
+ * 2 lost its leader, whose PID a helper takes. */
+static void test_pidns(void **state)
+{
+	static const struct plan_task t[] = {
+		T(1, 0, 0, 0),
+		T(3, 1, 2, 2),
+		T(4, 1, 2, 2),
+		Z(5, 1, 0, 0),
+		T(6, 1, 6, 6),
+		T(7, 6, 0, 0),          /* forked by 6 before its setsid() */
+	};
+	struct plan p;
+
+	(void)state;
+	build_ok(&p, t, sizeof(t) / sizeof(t[0]));
+	print_plan(&p);
+	assert_int_equal(nr_helpers(&p, PLAN_SESSION_HELPER), 1);
+	assert_int_equal(p.nodes[node_of(&p, 2)].forker, 0);
+	assert_true(p.nodes[0].subreaper);
+	plan_free(&p);
+}
+
 static void build_fails(const struct plan_task *t, size_t nr, const char *needle)
 {
 	struct plan p;
@@ -317,6 +341,11 @@ static void test_impossible(void **state)
 		T(601, 602, 600, 600),
 		T(602, 600, 600, 600),
 	};
+	/* Group 0 (outside the namespace) that is not the root's. */
+	static const struct plan_task outside[] = {
+		T(1, 0, 1, 1),
+		T(2, 1, 0, 0),
+	};
 	/* A zombie with children. */
 	static const struct plan_task zpar[] = {
 		T(700, 1, 700, 700),
@@ -330,6 +359,7 @@ static void test_impossible(void **state)
 	build_fails(lead, 2, "leads session 501 but is in group 500");
 	build_fails(order, 3, "parent 602 is not listed before it");
 	build_fails(zpar, 3, "its parent 701 is a zombie");
+	build_fails(outside, 2, "task 2: group 0 / session 0 are outside the tree but not the root's");
 }
 
 /* plan_check() itself catches a broken plan. */
@@ -371,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_dead_session),
 		cmocka_unit_test(test_zombies),
 		cmocka_unit_test(test_workload_tree),
+		cmocka_unit_test(test_pidns),
 		cmocka_unit_test(test_impossible),
 		cmocka_unit_test(test_check_rejects),
 	};
