@@ -343,14 +343,43 @@ static int read_holders(struct holder **out, size_t *nr)
 
 /* Every PID and TID to create must be free in minicr's namespace (a new
  * namespace is empty). */
+/* Every PID must be below pid_max (a new namespace inherits minicr's). */
+static int check_pid_max(struct rst_ctx *c)
+{
+	_cleanup_free_ char *buf = NULL;
+	long max;
+	int ret;
+
+	ret = read_file("/proc/sys/kernel/pid_max", 64, &buf, NULL);
+	if (ret) {
+		pr_err("cannot read /proc/sys/kernel/pid_max: %s", errstr(ret));
+		return ret;
+	}
+	max = atol(buf);
+	for (size_t i = 0; i < c->plan.nr_nodes; i++) {
+		size_t nr = c->plan.nodes[i].task >= 0 ? c->ni[i].nr_tids : 1;
+
+		for (size_t j = 0; j < nr; j++) {
+			pid_t id = c->plan.nodes[i].task >= 0 ? c->ni[i].tids[j] : c->plan.nodes[i].pid;
+
+			if (id >= max) {
+				pr_err("PID %d is not below this host's pid_max (%ld)", id, max);
+				ret = -ERANGE;
+			}
+		}
+	}
+	return ret;
+}
+
 static int check_pids_free(struct rst_ctx *c)
 {
 	_cleanup_free_ struct holder *h = NULL;
 	size_t nr_h = 0;
 	int ret;
 
-	if (c->pidns)
-		return 0;
+	ret = check_pid_max(c);
+	if (ret || c->pidns)
+		return ret;
 	ret = read_holders(&h, &nr_h);
 	if (ret) {
 		pr_err("cannot list the processes in /proc: %s", errstr(ret));
