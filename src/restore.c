@@ -142,8 +142,11 @@ static int read_inventory(struct rst_ctx *c)
 		       MINICR_IMG_VERSION, c->inv->minicr_version);
 		return -EPROTONOSUPPORT;
 	}
-	if (uname(&u) < 0)
-		return -errno;
+	if (uname(&u) < 0) {
+		ret = -errno;
+		pr_err("uname: %s", errstr(ret));
+		return ret;
+	}
 	if (strcmp(c->inv->arch, u.machine)) {
 		pr_err("%s: dumped on %s, this host is %s", c->o->dir, c->inv->arch, u.machine);
 		return -EXDEV;
@@ -750,11 +753,16 @@ static int build_tree(struct rst_ctx *c)
 	c->sh_len = sizeof(*c->sh) + c->plan.nr_nodes * sizeof(c->sh->wake[0]);
 	c->sh = mmap(NULL, c->sh_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (c->sh == MAP_FAILED) {
+		ret = -errno;
 		c->sh = NULL;
-		return -errno;
+		pr_err("cannot map %zu bytes shared with the tasks: %s", c->sh_len, errstr(ret));
+		return ret;
 	}
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		ret = -errno;
+		pr_err("pipe: %s", errstr(ret));
+		return ret;
+	}
 	c->alive_rd = pfd[0];
 	c->alive_wr = pfd[1];
 	c->controller = getpid();
@@ -792,9 +800,8 @@ static int build_tree(struct rst_ctx *c)
 		if (c->sh->failed) {
 			const struct plan_step *s = &c->plan.steps[c->sh->fail_step];
 
-			pr_err("restore failed at step %d (%s by %d); killing the %s tree",
-			       c->sh->fail_step, plan_op_name(s->op), c->plan.nodes[s->actor].pid,
-			       "partly built");
+			pr_err("restore failed at step %d (%s by %d); killing the partly built tree",
+			       c->sh->fail_step, plan_op_name(s->op), c->plan.nodes[s->actor].pid);
 			return -ECANCELED;
 		}
 		if ((size_t)cur == c->plan.nr_steps)
