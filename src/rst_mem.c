@@ -11,15 +11,19 @@
  *  3. unmap everything else (minicr's binary, libraries, stacks, vDSO);
  *  4. put [vvar]/[vvar_vclock]/[vdso] back at their recorded address
  *     (arch_prctl ARCH_MAP_VDSO_64);
- *  5. map every recorded VMA at its address: anonymous, files (checked
+ *  5. set the mm fields with PR_SET_MM_MAP (before any file is mapped:
+ *     the kernel refuses a new exe file while the old one is mapped) and
+ *     the THP state;
+ *  6. map every recorded VMA at its address: anonymous, files (checked
  *     unchanged first), shared anonymous memory as a memfd of the
- *     controller shared by every task that maps the same object;
- *  6. write page contents with process_vm_writev, many runs per call;
- *  7. set the mm fields (PR_SET_MM_MAP: before any file is mapped), the
- *     dumpable and THP state; give each VMA its recorded protection and
- *     madvise state (and guard ranges);
+ *     controller shared by every task that maps the same object; with its
+ *     madvise state, [anon:name] and guard ranges;
+ *  7. write page contents with process_vm_writev, many runs per call, then
+ *     give writable-for-restore VMAs their recorded protection;
  *  8. check /proc/PID/maps against the recording.
- * rst_mem_finish() unmaps the trampoline, the task's last remote call. */
+ * rst_mem_finish() sets the recorded dumpable state (after rst_core's
+ * credentials, which reset it) and unmaps the trampoline, the task's last
+ * remote call. */
 #include "rst_state.h"
 
 #include <errno.h>
@@ -1027,6 +1031,43 @@ static int final_prot(struct mem_ctx *c)
 	return 0;
 }
 
+/* Recorded dumpable state per task, from rst_mem_restore() to
+ * rst_mem_finish(). */
+struct dumpable_rec {
+	pid_t pid;
+	uint32_t dumpable;
+};
+static struct dumpable_rec *dumpables;
+static size_t nr_dumpables, cap_dumpables;
+
+static int dumpable_defer(pid_t pid, uint32_t d)
+{
+	if (nr_dumpables == cap_dumpables) {
+		size_t cap = cap_dumpables ? cap_dumpables * 2 : 16;
+		struct dumpable_rec *n = realloc(dumpables, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		dumpables = n;
+		cap_dumpables = cap;
+	}
+	dumpables[nr_dumpables++] = (struct dumpable_rec){ pid, d };
+	return 0;
+}
+
+/* 1 and *d if a dumpable state is pending for pid (and forget it), else 0. */
+static int dumpable_take(pid_t pid, uint32_t *d)
+{
+	for (size_t i = 0; i < nr_dumpables; i++) {
+		if (dumpables[i].pid != pid)
+			continue;
+		*d = dumpables[i].dumpable;
+		dumpables[i] = dumpables[--nr_dumpables];
+		return 1;
+	}
+	return 0;
+}
+
 static int set_mm(struct mem_ctx *c)
 {
 	const MmEntry *mm = c->mm;
@@ -1098,21 +1139,11 @@ static int set_mm(struct mem_ctx *c)
 		}
 	}
 	if (mm->has_dumpable) {
-		unsigned long d = mm->dumpable;
-
-		/* prctl accepts only 0 and 1; 2 (suid_dumpable=2) is reached
-		 * only through execve. 0 is the stricter of the two. */
-		if (d > 1) {
-			pr_warn("task %d: recorded dumpable %lu cannot be set by prctl; setting 0",
-				c->pid, d);
-			d = 0;
-		}
-		m = rcall(c, __NR_prctl, PR_SET_DUMPABLE, d, 0, 0, 0, 0);
-		if (m) {
-			ret = m;
-			pr_err("task %d: PR_SET_DUMPABLE %lu: %s", c->pid, d, errstr(ret));
+		/* Set by rst_mem_finish(): rst_core changes the credentials in
+		 * between, and the kernel resets dumpable on a uid/gid change. */
+		ret = dumpable_defer(c->pid, mm->dumpable);
+		if (ret)
 			goto out;
-		}
 	}
 out:
 	m = rcall(c, __NR_close, exe_fd, 0, 0, 0, 0, 0);
@@ -1283,6 +1314,7 @@ out:
 int rst_mem_finish(struct rst_task *t)
 {
 	struct remote r;
+	uint32_t d;
 	long m;
 	int ret, ret2;
 
@@ -1293,6 +1325,21 @@ int rst_mem_finish(struct rst_task *t)
 	ret = remote_start(&r, t->pid, t->pid, t->tramp);
 	if (ret)
 		return ret;
+	if (dumpable_take(t->pid, &d)) {
+		/* prctl accepts only 0 and 1; 2 (suid_dumpable=2) is reached
+		 * only through execve. 0 is the stricter of the two. */
+		if (d > 1) {
+			pr_warn("task %d: recorded dumpable %u cannot be set by prctl; setting 0",
+				t->pid, d);
+			d = 0;
+		}
+		m = remote_syscall(&r, __NR_prctl, PR_SET_DUMPABLE, d, 0, 0, 0, 0);
+		if (m) {
+			ret = m;
+			pr_err("task %d: PR_SET_DUMPABLE %u: %s", t->pid, d, errstr(ret));
+			goto end;
+		}
+	}
 	/* The syscall instruction unmaps its own page: the thread stops at
 	 * the syscall exit and never executes there again, since
 	 * rst_threads_resume() sets its registers before it runs. */
@@ -1302,10 +1349,11 @@ int rst_mem_finish(struct rst_task *t)
 		pr_err("task %d: cannot unmap the trampoline %lx-%lx: %s", t->pid, t->tramp,
 		       t->tramp + t->tramp_len, errstr(ret));
 	}
+end:
 	ret2 = remote_end(&r);
 	if (!ret)
 		ret = ret2;
-	if (!m) {
+	if (!ret) {
 		t->tramp = 0;
 		t->tramp_len = 0;
 		t->sys_ip = 0;  /* no syscall instruction is left in the task */
@@ -1321,4 +1369,7 @@ void rst_mem_cleanup(void)
 	free(shm_objs);
 	shm_objs = NULL;
 	nr_shm = cap_shm = 0;
+	free(dumpables);
+	dumpables = NULL;
+	nr_dumpables = cap_dumpables = 0;
 }
