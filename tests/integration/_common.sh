@@ -245,3 +245,158 @@ if v is None:
 print(v if isinstance(v, str) else json.dumps(v))
 EOF
 }
+
+# ---------------------------------------------------------------------------
+# Restore tests (tests/integration/restore-*.sh). The self-verifying workload
+# is tests/workloads/victim.c (see its header for the protocol: DIR/ready,
+# DIR/verify, DIR/result.PID).
+: "${MINICR_TEST_VICTIM:=$MINICR_BUILD_DIR/tests/workloads/minicr-test-victim}"
+export MINICR_TEST_VICTIM
+
+# spawn_clean CMD...: start CMD in the background with every descriptor
+# above 2 closed (the harness may leak some, and minicr dumps only regular
+# files), stdin on /dev/null, stdout and stderr appended to $SPAWN_OUT
+# (default /dev/null). Sets SPAWN_PID.
+SPAWN_PID=
+spawn_clean() {
+	local out=${SPAWN_OUT:-/dev/null}
+	(
+		for f in /proc/$BASHPID/fd/*; do
+			f=${f##*/}
+			if ((f > 2)); then eval "exec $f>&-"; fi
+		done
+		exec "$@" </dev/null >>"$out" 2>&1
+	) &
+	SPAWN_PID=$!
+}
+
+# CLOCK_MONOTONIC in seconds (the clock the victim uses).
+mono_now() { "$MINICR_TEST_VICTIM" --now; }
+
+# now_s: wall clock with nanoseconds, for durations.
+now_s() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.3f", b - a }'; }
+
+# wait_gone PID...: wait (bounded, 10 s each) until no /proc entry is left
+# for any of them (killed and reaped); returns 1 naming the first survivor.
+wait_gone() {
+	local p i
+	for p in "$@"; do
+		for ((i = 0; i < 200; i++)); do
+			[[ -d /proc/$p ]] || break
+			sleep 0.05
+		done
+		if [[ -d /proc/$p ]]; then
+			echo "task $p is still there: $(tr -d '\0' </proc/$p/stat 2>/dev/null)" >&2
+			return 1
+		fi
+	done
+}
+
+# kill_pids PID...: SIGKILL each (those already gone are skipped).
+kill_pids() {
+	local p
+	for p in "$@"; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+}
+
+# victim_start SCENARIO: start minicr-test-victim in a fresh directory
+# VDIR under WORK and wait for DIR/ready. Sets VICTIM_PID, VDIR and
+# VICTIM_LIVE (the live tasks' PIDs from the ready file).
+VICTIM_NR=0
+VICTIM_PID=
+VDIR=
+VICTIM_LIVE=()
+victim_start() {
+	VICTIM_NR=$((VICTIM_NR + 1))
+	VDIR=$WORK/victim$VICTIM_NR
+	mkdir -p "$VDIR"
+	SPAWN_OUT=$VDIR/log spawn_clean env MINICR_VICTIM_ENV="hello world=1" \
+		"$MINICR_TEST_VICTIM" --scenario "$1" --dir "$VDIR"
+	VICTIM_PID=$SPAWN_PID
+	disown "$VICTIM_PID"   # no job report when the dump kills it; PID 1 (us) reaps it
+	TREES+=("$VICTIM_PID")
+	wait_for_file "$VDIR/ready" 40 || { cat "$VDIR/log" >&2; fail "victim $1 did not get ready"; }
+	mapfile -t VICTIM_LIVE < <(awk '{ print $1 }' "$VDIR/ready")
+	[[ " ${VICTIM_LIVE[*]} " == *" $VICTIM_PID "* ]] ||
+		fail "victim $1: ready file does not list the root $VICTIM_PID"
+}
+
+# victim_verify GEN T_RESTORE: ask every live task of the victim in VDIR to
+# check itself; wait (20 s) for all results, print them; returns 1 if one
+# is missing or says FAIL.
+victim_verify() {
+	local p i bad=0
+	rm -f "$VDIR"/result.*
+	echo "$1 $2" >"$VDIR/.verify.tmp"
+	mv "$VDIR/.verify.tmp" "$VDIR/verify"
+	for p in "${VICTIM_LIVE[@]}"; do
+		for ((i = 0; i < 400; i++)); do
+			[[ -e "$VDIR/result.$p" ]] && break
+			sleep 0.05
+		done
+		if [[ ! -e "$VDIR/result.$p" ]]; then
+			echo "task $p wrote no result (state: $(awk '{ sub(/.*\) /, ""); print $1 }' /proc/$p/stat 2>/dev/null || echo gone))" >&2
+			bad=1
+			continue
+		fi
+		grep -q '^OK ' "$VDIR/result.$p" || bad=1
+	done
+	# every result if few tasks or a failure, else a count
+	if ((bad || ${#VICTIM_LIVE[@]} <= 12)); then
+		cat "$VDIR"/result.* 2>/dev/null | sed 's/^/    /'
+	else
+		echo "    ${#VICTIM_LIVE[@]} tasks: $(cat "$VDIR"/result.* | grep -c '^OK ') OK"
+	fi
+	rm -f "$VDIR/verify"
+	return $bad
+}
+
+# victim_restore_test SCENARIO: for each PID method, start the victim,
+# snapshot it, dump it (the tree is killed), then twice from the same
+# images: restore -d, check the tree equals the snapshot, nothing traced,
+# every task verifies itself, kill the restored tree by its PIDs.
+victim_restore_test() {
+	local sc=$1 method round img root out t0 tr snap after
+	local -a pids
+	for method in clone3 ns_last_pid; do
+		victim_start "$sc"
+		root=$VICTIM_PID
+		snap=$WORK/$sc-$method.before
+		snapshot "$root" >"$snap"
+		mapfile -t pids < <(awk 'NR > 1 { print $1 }' "$snap")
+		say "$sc: tree before the dump (${#pids[@]} tasks):"
+		cat "$snap"
+		img=$WORK/img-$sc-$method
+		t0=$(now_s)
+		"$MINICR" dump -D "$img" "$root" >"$WORK/dump.log" 2>&1 ||
+			{ cat "$WORK/dump.log" >&2; cat "$VDIR/log" >&2; fail "$sc: minicr dump $root failed"; }
+		say "$sc: dump took $(elapsed "$t0") s"
+		wait_gone "${pids[@]}" || fail "$sc: the dumped tree is not gone"
+		for round in 1 2; do
+			t0=$(mono_now)
+			tr=$(now_s)
+			out=$("$MINICR" restore -d --pid-method="$method" "$img" 2>"$WORK/restore.err") ||
+				{ cat "$WORK/restore.err" >&2; cat "$VDIR/log" >&2; fail "$sc $method restore $round: minicr restore exited non-zero"; }
+			out=$(elapsed "$tr")
+			[[ -d /proc/$root ]] || fail "$sc $method restore $round: root $root is not there"
+			after=$WORK/$sc-$method.after$round
+			snapshot "$root" >"$after"
+			# rows compared sorted by PID: the order of a parent's
+			# children list (in which order they became its children)
+			# is not restored, and need not be
+			{ head -n1 "$snap"; tail -n +2 "$snap" | sort -n; } >"$snap.sorted"
+			{ head -n1 "$after"; tail -n +2 "$after" | sort -n; } >"$after.sorted"
+			compare_show "$snap.sorted" "$after.sorted" ||
+				{ ps -e -o pid,ppid,pgid,sid,stat,wchan:20,comm >&2; fail "$sc $method restore $round: restored tree differs from the one dumped (diff above)"; }
+			check_untraced "$root" || fail "$sc $method restore $round: tasks left traced"
+			victim_verify "$round" "$t0" ||
+				{ cat "$VDIR/log" >&2; fail "$sc $method restore $round: verification failed (above)"; }
+			ok "$sc, --pid-method=$method, restore $round ($out s): same tree, ${#VICTIM_LIVE[@]} live tasks verified"
+			kill_tree "$root"
+			kill_pids "${pids[@]}"
+			wait_gone "${pids[@]}" || fail "$sc $method restore $round: restored tree not gone after SIGKILL"
+		done
+	done
+}
