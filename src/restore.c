@@ -831,18 +831,19 @@ static int build_tree(struct rst_ctx *c)
 	return 0;
 }
 
-/* Outer PID of the task whose PID in the new namespace is nspid: walk the
- * tree under the root and read NSpid. Threads likewise. */
-static int find_outer(struct rst_ctx *c, size_t task, pid_t *outer)
+/* The PIDs minicr sees for the tasks (out[i] for task i): the same, or in
+ * a new namespace found by walking the tree under the root once and
+ * reading the last level of each task's NSpid. */
+static int find_outer(struct rst_ctx *c, pid_t *out)
 {
 	pid_t *stack = NULL;
 	size_t nst = 0, cap = 0;
-	int ret = -ESRCH;
+	int ret = 0;
 
-	if (!c->pidns) {
-		*outer = c->plan.nodes[task].pid;
+	for (size_t i = 0; i < c->nr_pe; i++)
+		out[i] = c->pidns ? 0 : c->plan.nodes[i].pid;
+	if (!c->pidns)
 		return 0;
-	}
 	pid_array_add(&stack, &nst, &cap, c->root);
 	while (nst) {
 		pid_t p = stack[--nst];
@@ -850,20 +851,23 @@ static int find_outer(struct rst_ctx *c, size_t task, pid_t *outer)
 		_cleanup_free_ pid_t *kids = NULL;
 		size_t nk = 0;
 
-		if (proc_status_read(p, 0, &st) == 0 && st.ns_pid_nr > 0 &&
-		    st.ns_pid[st.ns_pid_nr - 1] == c->plan.nodes[task].pid) {
-			*outer = p;
-			ret = 0;
-			break;
-		}
+		if (proc_status_read(p, 0, &st) == 0 && st.ns_pid_nr > 0)
+			for (size_t i = 0; i < c->nr_pe; i++)
+				if (c->plan.nodes[i].pid == st.ns_pid[st.ns_pid_nr - 1])
+					out[i] = p;
+		/* Only main threads fork in the bodies. */
 		if (!proc_children_read(p, p, &kids, &nk))
 			for (size_t i = 0; i < nk; i++)
 				pid_array_add(&stack, &nst, &cap, kids[i]);
 	}
 	free(stack);
-	if (ret)
-		pr_err("cannot find task %d of the new PID namespace in /proc",
-		       c->plan.nodes[task].pid);
+	for (size_t i = 0; i < c->nr_pe; i++) {
+		if (!out[i] && !c->plan.nodes[i].zombie) {
+			pr_err("cannot find task %d of the new PID namespace in /proc",
+			       c->plan.nodes[i].pid);
+			ret = -ESRCH;
+		}
+	}
 	return ret;
 }
 
@@ -961,11 +965,15 @@ static int disarm_pdeath(struct rst_task *t)
 
 static int seize_tree(struct rst_ctx *c)
 {
+	_cleanup_free_ pid_t *outer = calloc(c->nr_pe, sizeof(*outer));
 	int ret;
 
 	c->tasks = calloc(c->nr_pe, sizeof(*c->tasks));
-	if (!c->tasks)
+	if (!c->tasks || !outer)
 		return -ENOMEM;
+	ret = find_outer(c, outer);
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < c->nr_pe; i++) {
 		struct rst_task *t = &c->tasks[i];
 
@@ -973,9 +981,8 @@ static int seize_tree(struct rst_ctx *c)
 		if (c->plan.nodes[i].zombie)
 			continue;
 		t->core = c->core[i];
-		ret = find_outer(c, i, &t->pid);
-		if (!ret)
-			ret = find_outer_tids(c, i, t);
+		t->pid = outer[i];
+		ret = find_outer_tids(c, i, t);
 		if (ret)
 			return ret;
 		for (size_t j = 0; j < t->nr_tids; j++) {
