@@ -202,6 +202,11 @@ static int read_pstree(struct rst_ctx *c)
 		pr_err("pstree.img: no tasks");
 		return -EBADMSG;
 	}
+	if (c->inv->has_nr_tasks && c->inv->nr_tasks != c->nr_pe) {
+		pr_err("pstree.img has %zu tasks, inventory.img says %u", c->nr_pe,
+		       c->inv->nr_tasks);
+		return -EBADMSG;
+	}
 	if (c->pe[0]->pid != c->inv->root_pid) {
 		pr_err("pstree.img starts with task %d, inventory.img names root %d",
 		       c->pe[0]->pid, c->inv->root_pid);
