@@ -677,6 +677,15 @@ static int scen_zombies(void)
 
 	z_exit7 = fork_task("zombie-exit7", z7_body);
 	z_term = fork_task("zombie-term", zterm_body);
+	for (int i = 0; i < 1000; i++) {   /* let it take its name first */
+		char path[64], comm[32] = "";
+
+		snprintf(path, sizeof(path), "/proc/%d/comm", z_term);
+		read_whole(path, comm, sizeof(comm));
+		if (!strcmp(comm, "zombie-term\n"))
+			break;
+		msleep(2);
+	}
 	kill(z_term, SIGTERM);
 	memset(&si, 0, sizeof(si));
 	if (waitid(P_PID, z_exit7, &si, WEXITED | WNOWAIT))
