@@ -14,7 +14,7 @@
 
 #include "core.pb-c.h"
 #include "dump_core.h"
-#include "dump_files.h"
+#include "files.h"
 #include "image.h"
 #include "inventory.pb-c.h"
 #include "log.h"
@@ -261,6 +261,7 @@ static int write_inventory(int dirfd, const struct pstree *tree)
 	InventoryEntry ie = INVENTORY_ENTRY__INIT;
 	const struct pstree_task *root = tree->tasks[0];
 	const struct task_info *ri = root->priv;
+	_cleanup_free_ char *boot = NULL;
 	struct utsname u;
 
 	if (uname(&u) < 0)
@@ -276,6 +277,11 @@ static int write_inventory(int dirfd, const struct pstree *tree)
 	ie.nr_tasks = tree->nr_tasks;
 	ie.has_dump_time = 1;
 	ie.dump_time = time(NULL);
+	/* Tells restore whether dev/ino numbers of files are comparable. */
+	if (!read_file("/proc/sys/kernel/random/boot_id", 64, &boot, NULL)) {
+		boot[strcspn(boot, "\n")] = '\0';
+		ie.boot_id = boot;
+	}
 	return img_write_one(dirfd, IMG_INVENTORY, 0, &ie.base);
 }
 
@@ -311,6 +317,7 @@ static int write_stats(int dirfd, const struct pstree *tree, const struct mem_du
 
 static int write_images(int dirfd, struct pstree *tree, uint64_t seize_start, uint64_t frozen_at)
 {
+	struct files_dump *fd = NULL;
 	struct mem_dump md;
 	int ret;
 
@@ -320,16 +327,17 @@ static int write_images(int dirfd, struct pstree *tree, uint64_t seize_start, ui
 
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
 		ret = collect_task(tree->tasks[i]);
-		/* Refuse unsupported fds before any image is written. */
-		if (!ret && !tree->tasks[i]->zombie)
-			ret = dump_files_check(tree->tasks[i]->pid);
 		if (ret)
 			goto out;
 	}
+	/* Refuses unsupported fds before any image is written. */
+	ret = files_dump_collect(&fd, tree);
+	if (!ret)
+		ret = files_dump_write(fd, dirfd);
+	if (ret)
+		goto out;
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
 		ret = write_core(dirfd, tree->tasks[i]);
-		if (!ret && !tree->tasks[i]->zombie)
-			ret = dump_files_write(dirfd, tree->tasks[i]->pid);
 		if (!ret && !tree->tasks[i]->zombie)
 			ret = mem_dump_task(&md, tree->tasks[i]->pid, tree->tasks[i]->tids[0]);
 		if (ret)
@@ -350,8 +358,11 @@ static int write_images(int dirfd, struct pstree *tree, uint64_t seize_start, ui
 	if (!ret && fsync(dirfd) < 0)
 		ret = -errno;
 out:
-	if (ret)
+	if (ret) {
 		mem_dump_remove(&md);
+		files_dump_remove(fd, dirfd);
+	}
+	files_dump_free(fd);
 	mem_dump_fini(&md);
 	return ret;
 }
@@ -367,8 +378,6 @@ static void remove_images(int dirfd, const struct pstree *tree)
 	unlinkat(dirfd, "stats-dump.img", 0);
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
 		if (!img_file_name(IMG_CORE, tree->tasks[i]->pid, name, sizeof(name)))
-			unlinkat(dirfd, name, 0);
-		if (!img_file_name(IMG_FILES, tree->tasks[i]->pid, name, sizeof(name)))
 			unlinkat(dirfd, name, 0);
 	}
 }

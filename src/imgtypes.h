@@ -10,7 +10,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 /* Image format version recorded in inventory.img; restore refuses newer. */
-#define MINICR_IMG_VERSION 1
+#define MINICR_IMG_VERSION 2
 
 enum img_kind {
 	IMG_INVENTORY,
@@ -21,7 +21,10 @@ enum img_kind {
 	IMG_PAGES,          /* raw page contents */
 	IMG_SHMEM,          /* which pages of a shared anonymous object */
 	IMG_SHMEM_PAGES,    /* raw */
-	IMG_FILES,
+	IMG_FILE_DESCS,     /* files.img: every open file description, once */
+	IMG_FDS,            /* fds-<pid>.img: a task's fds, naming those */
+	IMG_GHOST,          /* ghost-<file id>.img: raw content of a deleted file/memfd */
+	IMG_PIPE_DATA,      /* pipe-data-<file id>.img: raw bytes buffered in a pipe/FIFO */
 	IMG_STATS_DUMP,
 	IMG_STATS_RESTORE,
 	IMG_NR_KINDS

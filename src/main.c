@@ -9,8 +9,10 @@
 
 #include "check.h"
 #include "dump.h"
+#include "files.h"
 #include "log.h"
 #include "restore.h"
+#include "util.h"
 
 static void usage(FILE *f)
 {
@@ -22,11 +24,14 @@ static void usage(FILE *f)
 		"        (default ./minicr-PID); the tree is killed afterwards unless\n"
 		"        --leave-running is given\n"
 		"  restore [-d|--detach] [--pidfile FILE] [--pidns]\n"
-		"          [--pid-method=clone3|ns_last_pid] [-v...] DIR\n"
+		"          [--pid-method=clone3|ns_last_pid] [--inherit-fd fd[N]:KEY]...\n"
+		"          [-v...] DIR\n"
 		"        recreate the tree recorded in DIR with its PIDs; without -d, wait\n"
 		"        for its root and exit with its status (128+N if killed by signal\n"
 		"        N); -d prints the root PID once the tree runs. --pidns restores\n"
 		"        into a new PID namespace (automatic if the root was an init)\n"
+		"        --inherit-fd hands minicr's fd N in for the file the dump named\n"
+		"        external with KEY (e.g. fd[3]:pipe:[12345])\n"
 		"  check\n"
 		"        report which kernel features minicr relies on are present\n"
 		"\n"
@@ -95,13 +100,20 @@ static int cmd_restore(int argc, char **argv, int verbose)
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "pidns", no_argument, NULL, 'n' },
 		{ "pid-method", required_argument, NULL, 'm' },
+		{ "inherit-fd", required_argument, NULL, 'I' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct restore_opts o = { 0 };
+	_cleanup_free_ const char **inherit = calloc(argc, sizeof(*inherit));
 	bool method_set = false;
-	int c, status;
+	const char *key;
+	int c, fd, status;
+
+	if (!inherit)
+		return 1;
+	o.inherit_fds = inherit;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "dvh", opts, NULL)) != -1) {
@@ -117,6 +129,15 @@ static int cmd_restore(int argc, char **argv, int verbose)
 				return 2;
 			}
 			method_set = true;
+			break;
+		case 'I':
+			if (files_inherit_parse(optarg, &fd, &key)) {
+				log_init("minicr", verbose);
+				pr_err("restore: --inherit-fd takes fd[N]:KEY (e.g. fd[3]:pipe:[12345]), "
+				       "not '%s'", optarg);
+				return 2;
+			}
+			inherit[o.nr_inherit_fds++] = optarg;
 			break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "core.pb-c.h"
+#include "files.h"
 #include "image.h"
 #include "infect.h"
 #include "inventory.pb-c.h"
@@ -1193,6 +1194,9 @@ int cr_restore(const struct restore_opts *o, int *status)
 		ret = make_plan(&c);
 	if (!ret)
 		ret = check_pids_free(&c);
+	/* Before the tree is built: the tasks inherit minicr's pidfd. */
+	if (!ret)
+		ret = files_rst_init(c.dirfd, o->inherit_fds, o->nr_inherit_fds);
 	if (ret)
 		goto out;
 
@@ -1241,6 +1245,7 @@ out:
 		prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 	if (mem_used)
 		rst_mem_cleanup();
+	files_rst_fini();
 	free_ctx(&c);
 	return ret;
 }

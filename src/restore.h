@@ -26,6 +26,8 @@ struct restore_opts {
 	const char *pidfile;      /* write the root PID there */
 	bool pidns;               /* into a new PID namespace (also if the root was an init) */
 	enum rst_pid_method method;
+	const char *const *inherit_fds;   /* --inherit-fd "fd[N]:KEY" (files.h) */
+	size_t nr_inherit_fds;
 };
 
 int cr_restore(const struct restore_opts *opts, int *status);

@@ -36,6 +36,7 @@
 #include <sys/uio.h>
 #include <sys/user.h>
 
+#include "files.h"
 #include "log.h"
 #include "rst_core_int.h"
 #include "rst_core_util.h"
@@ -581,6 +582,7 @@ int rst_core_restore(int dirfd, struct rst_task *t)
 	long r;
 	int ret;
 
+	(void)dirfd;   /* files come from files.c's registry (files_rst_init) */
 	if (!ce)
 		return 0;   /* zombie or helper: nothing runs in it */
 	ret = check_threads(t);
@@ -591,7 +593,7 @@ int rst_core_restore(int dirfd, struct rst_task *t)
 	if (!ret)
 		ret = open_nofile(t);
 	if (!ret)
-		ret = rst_files_restore(dirfd, &leader, t->pe->pid);
+		ret = files_rst_task(&leader, t->pe->pid);
 	if (!ret)
 		ret = restore_fs(&leader, ce);
 	if (!ret)

@@ -1,4 +1,4 @@
-/* Internals shared by rst_core.c, rst_files.c and rst_sig.c: one thread of
+/* Internals shared by rst_core.c, rst_sig.c and files.c: one thread of
  * a task being restored, borrowed for remote system calls.
  *
  * Scratch memory for arguments (paths, structs, siginfo) is the SECOND page
@@ -40,10 +40,6 @@ static inline unsigned long rst_scratch(const struct rst_call *c, size_t off)
 {
 	return c->scratch + off;
 }
-
-/* rst_files.c: close what the task inherited, reopen files-<pid>.img's fds,
- * in the leader. */
-int rst_files_restore(int dirfd, struct rst_call *c, pid_t img_pid);
 
 /* rst_sig.c: flush the signals the restore queued, set every sigaction and
  * queue the shared pending signals, in the leader. */

@@ -1,4 +1,4 @@
-/* Pure helpers of the state restorer (rst_core.c, rst_files.c, rst_sig.c):
+/* Pure helpers of the state restorer (rst_core.c, rst_sig.c):
  * they make no system call, so tests/unit/test_rstcore.c drives them
  * directly. Each either fills a result or explains in why (a short phrase
  * for an error message) what is wrong with the recorded state. */
@@ -12,24 +12,11 @@
 #include <sys/user.h>
 
 #include "core.pb-c.h"
-#include "files.pb-c.h"
 
 /* Highest signal number of x86_64 Linux; signals are 1.._NSIG_MAX. */
 #define RST_NSIG 64
 /* Size of a user siginfo_t, as PTRACE_PEEKSIGINFO reports it. */
 #define RST_SIGINFO_SIZE 128
-
-/* Is st (from stat() of the recorded path, or of /proc/PID/fd/N after the
- * reopen) the file e describes? 0 if so; -ESTALE with why filled if it is
- * another kind of file, another inode, a regular file of another size or
- * another device. */
-int rst_fd_check(const FdEntry *e, const struct stat *st, char *why, size_t len);
-
-/* Flags for reopening e with openat(): the recorded ones without the
- * creation bits, O_CLOEXEC (set with dup3) or O_TMPFILE, plus O_NOCTTY.
- * -EOPNOTSUPP with why filled for flags a reopen cannot give back
- * (O_ASYNC needs an owner minicr does not record). */
-int rst_fd_open_flags(const FdEntry *e, int *flags, char *why, size_t len);
 
 /* "RLIMIT_NOFILE", or NULL for an unknown resource. */
 const char *rst_rlimit_name(unsigned int res);

@@ -1,6 +1,5 @@
-/* The pure parts of the execution-state and files dump: the creds lines of
- * /proc/PID/status (proc_creds_parse), /proc/PID/fdinfo/N (fdinfo_parse)
- * and the kind of an open file (fd_classify). */
+/* The pure parts of the execution-state dump: the creds lines of
+ * /proc/PID/status (proc_creds_parse). fdinfo and file kinds: test_files.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,7 +14,6 @@
 #include <sys/stat.h>
 
 #include "dump_core.h"
-#include "dump_files.h"
 
 /* A real status file of a root task (6.x kernel), trimmed. */
 static const char status_root[] =
@@ -140,68 +138,6 @@ static void test_creds_malformed(void **state)
 	}
 }
 
-static void test_fdinfo(void **state)
-{
-	struct fdinfo fi;
-
-	(void)state;
-	assert_int_equal(fdinfo_parse("pos:\t7\nflags:\t02102002\nmnt_id:\t30\nino:\t123\n", &fi), 0);
-	assert_true(fi.pos == 7);
-	/* The kernel's O_LARGEFILE (0100000); glibc defines it as 0 on x86_64. */
-	assert_int_equal(fi.flags, O_CLOEXEC | 0100000 | O_APPEND | O_RDWR);
-	assert_int_equal(fdinfo_parse("flags:\t00\npos:\t18446744073709551615", &fi), 0);
-	assert_true(fi.pos == UINT64_MAX);
-	assert_int_equal(fi.flags, 0);
-	/* A later "pos:"-like key inside another line does not count. */
-	assert_int_equal(fdinfo_parse("flags:\t0\nlock:\tpos: 3\n", &fi), -EINVAL);
-	assert_int_equal(fdinfo_parse("pos:\t1\n", &fi), -EINVAL);
-	assert_int_equal(fdinfo_parse("pos:\t1\nflags:\t9\n", &fi), -EINVAL);     /* not octal */
-	assert_int_equal(fdinfo_parse("pos:\t-1\nflags:\t0\n", &fi), -EINVAL);
-	assert_int_equal(fdinfo_parse("pos:\t1x\nflags:\t0\n", &fi), -EINVAL);
-	assert_int_equal(fdinfo_parse("pos:\t1\nflags:\t77777777777\n", &fi), -EINVAL);
-}
-
-static void test_fd_classify(void **state)
-{
-	const char *what = NULL;
-	FdKind k;
-
-	(void)state;
-	assert_int_equal(fd_classify(S_IFREG | 0644, 1, "/tmp/a", &k, &what), 0);
-	assert_int_equal(k, FD_KIND__FD_REG);
-	assert_int_equal(fd_classify(S_IFDIR | 0755, 2, "/tmp", &k, &what), 0);
-	assert_int_equal(k, FD_KIND__FD_DIR);
-	assert_int_equal(fd_classify(S_IFCHR | 0666, 1, "/dev/null", &k, &what), 0);
-	assert_int_equal(k, FD_KIND__FD_CHR);
-	assert_int_equal(fd_classify(S_IFCHR | 0620, 1, "/dev/pts/0", &k, &what), 0);
-	assert_int_equal(k, FD_KIND__FD_CHR);
-
-	assert_int_equal(fd_classify(S_IFIFO | 0600, 1, "pipe:[123]", &k, &what), -EOPNOTSUPP);
-	assert_string_equal(what, "a pipe");
-	assert_int_equal(fd_classify(S_IFIFO | 0600, 1, "/tmp/fifo", &k, &what), -EOPNOTSUPP);
-	assert_string_equal(what, "a FIFO");
-	assert_int_equal(fd_classify(S_IFSOCK | 0777, 1, "socket:[9]", &k, &what), -EOPNOTSUPP);
-	assert_string_equal(what, "a socket");
-	/* Anon inodes and pidfds look like regular files on recent kernels. */
-	assert_int_equal(fd_classify(S_IFREG | 0600, 1, "anon_inode:[eventfd]", &k, &what),
-			 -EOPNOTSUPP);
-	assert_string_equal(what, "an anon_inode file");
-	assert_int_equal(fd_classify(S_IFREG | 0600, 1, "anon_inode:[pidfd]", &k, &what),
-			 -EOPNOTSUPP);
-	assert_int_equal(fd_classify(0444, 1, "net:[4026531840]", &k, &what), -EOPNOTSUPP);
-	assert_string_equal(what, "a special file");
-	assert_int_equal(fd_classify(S_IFREG | 0600, 0, "/tmp/x (deleted)", &k, &what),
-			 -EOPNOTSUPP);
-	assert_string_equal(what, "a deleted file");
-	assert_int_equal(fd_classify(S_IFREG | 0777, 0, "/memfd:m (deleted)", &k, &what),
-			 -EOPNOTSUPP);
-	assert_int_equal(fd_classify(S_IFDIR | 0755, 0, "/tmp/gone (deleted)", &k, &what),
-			 -EOPNOTSUPP);
-	assert_string_equal(what, "a deleted directory");
-	assert_int_equal(fd_classify(S_IFBLK | 0660, 1, "/dev/sda", &k, &what), -EOPNOTSUPP);
-	assert_string_equal(what, "a block device");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,8 +145,6 @@ int main(void)
 		cmocka_unit_test(test_creds_no_groups_old_kernel),
 		cmocka_unit_test(test_creds_many_groups),
 		cmocka_unit_test(test_creds_malformed),
-		cmocka_unit_test(test_fdinfo),
-		cmocka_unit_test(test_fd_classify),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
-/* The pure parts of the state restorer (rst_core_util.c): is this still
- * the recorded file, reopen flags, the sigaction table, recorded siginfo,
- * rseq critical sections, /proc status hex fields, capability names. */
+/* The pure parts of the state restorer (rst_core_util.c): the sigaction
+ * table, recorded siginfo, rseq critical sections, /proc status hex
+ * fields, capability names. Files: test_files.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,133 +18,6 @@
 #include <sys/sysmacros.h>
 
 #include "rst_core_util.h"
-
-static FdEntry reg_entry(void)
-{
-	FdEntry e = FD_ENTRY__INIT;
-
-	e.fd = 7;
-	e.kind = FD_KIND__FD_REG;
-	e.path = "/tmp/data";
-	e.flags = O_RDWR | O_APPEND;
-	e.has_dev = e.has_ino = e.has_size = e.has_mode = e.has_rdev = 1;
-	e.dev = makedev(8, 1);
-	e.ino = 1234;
-	e.size = 12;
-	e.mode = S_IFREG | 0644;
-	return e;
-}
-
-static struct stat reg_stat(void)
-{
-	struct stat st;
-
-	memset(&st, 0, sizeof(st));
-	st.st_mode = S_IFREG | 0600;   /* other permission bits: still the same file */
-	st.st_dev = makedev(8, 1);
-	st.st_ino = 1234;
-	st.st_size = 12;
-	return st;
-}
-
-static void test_fd_check_regular(void **state)
-{
-	FdEntry e = reg_entry();
-	struct stat st = reg_stat();
-	char why[160];
-
-	(void)state;
-	assert_int_equal(rst_fd_check(&e, &st, why, sizeof(why)), 0);
-
-	st.st_size = 17;
-	assert_int_equal(rst_fd_check(&e, &st, why, sizeof(why)), -ESTALE);
-	assert_string_equal(why, "has changed: size 17, was 12");
-
-	st = reg_stat();
-	st.st_ino = 99;
-	assert_int_equal(rst_fd_check(&e, &st, why, sizeof(why)), -ESTALE);
-	assert_non_null(strstr(why, "is another file now"));
-	assert_non_null(strstr(why, "ino 99"));
-
-	st = reg_stat();
-	st.st_mode = S_IFIFO | 0644;
-	assert_int_equal(rst_fd_check(&e, &st, why, sizeof(why)), -ESTALE);
-	assert_string_equal(why, "is now a FIFO, was a regular file");
-
-	/* Without dev/ino in the image only kind and size count. */
-	st = reg_stat();
-	st.st_ino = 99;
-	e.has_dev = e.has_ino = 0;
-	assert_int_equal(rst_fd_check(&e, &st, why, sizeof(why)), 0);
-}
-
-static void test_fd_check_devices_and_dirs(void **state)
-{
-	FdEntry e = FD_ENTRY__INIT;
-	struct stat st;
-	char why[160];
-
-	(void)state;
-	e.kind = FD_KIND__FD_CHR;
-	e.path = "/dev/null";
-	e.has_rdev = e.has_mode = 1;
-	e.rdev = makedev(1, 3);
-	e.mode = S_IFCHR | 0666;
-	memset(&st, 0, sizeof(st));
-	st.st_mode = S_IFCHR | 0666;
-	st.st_rdev = makedev(1, 3);
-	st.st_size = 0;
-	assert_int_equal(rst_fd_check(&e, &st, why, sizeof(why)), 0);
-	st.st_rdev = makedev(1, 5);
-	assert_int_equal(rst_fd_check(&e, &st, why, sizeof(why)), -ESTALE);
-	assert_string_equal(why, "is device 1:5 now, was 1:3");
-	st.st_mode = S_IFBLK | 0660;
-	assert_int_equal(rst_fd_check(&e, &st, why, sizeof(why)), -ESTALE);
-	assert_string_equal(why, "is now a block device, was a character device");
-
-	/* A directory's size is not its identity. */
-	e.kind = FD_KIND__FD_DIR;
-	e.mode = S_IFDIR | 0755;
-	e.has_size = 1;
-	e.size = 4096;
-	st.st_mode = S_IFDIR | 0755;
-	st.st_size = 8192;
-	assert_int_equal(rst_fd_check(&e, &st, why, sizeof(why)), 0);
-
-	/* Kind and mode that disagree: a broken image. */
-	e.mode = S_IFREG | 0644;
-	assert_int_equal(rst_fd_check(&e, &st, why, sizeof(why)), -EINVAL);
-	e.has_mode = 0;
-	e.kind = 42;
-	assert_int_equal(rst_fd_check(&e, &st, why, sizeof(why)), -EINVAL);
-}
-
-static void test_fd_open_flags(void **state)
-{
-	FdEntry e = reg_entry();
-	char why[160];
-	int f;
-
-	(void)state;
-	e.flags = O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_EXCL | O_CLOEXEC | O_LARGEFILE;
-	assert_int_equal(rst_fd_open_flags(&e, &f, why, sizeof(why)), 0);
-	assert_int_equal(f, O_WRONLY | O_APPEND | O_LARGEFILE | O_NOCTTY);
-
-	/* A linked O_TMPFILE file reopens as a plain file. */
-	e.flags = O_RDWR | O_TMPFILE;
-	assert_int_equal(rst_fd_open_flags(&e, &f, why, sizeof(why)), 0);
-	assert_int_equal(f, O_RDWR | O_NOCTTY);
-
-	/* O_DIRECTORY stays for a directory. */
-	e.kind = FD_KIND__FD_DIR;
-	e.flags = O_RDONLY | O_DIRECTORY;
-	assert_int_equal(rst_fd_open_flags(&e, &f, why, sizeof(why)), 0);
-	assert_int_equal(f, O_RDONLY | O_DIRECTORY | O_NOCTTY);
-
-	e.flags = O_RDONLY | O_ASYNC;
-	assert_int_equal(rst_fd_open_flags(&e, &f, why, sizeof(why)), -EOPNOTSUPP);
-	assert_non_null(strstr(why, "O_ASYNC"));
-}
 
 static void test_rlimit_names(void **state)
 {
@@ -310,9 +183,6 @@ static void test_cap_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fd_check_regular),
-		cmocka_unit_test(test_fd_check_devices_and_dirs),
-		cmocka_unit_test(test_fd_open_flags),
 		cmocka_unit_test(test_rlimit_names),
 		cmocka_unit_test(test_regs),
 		cmocka_unit_test(test_sigaction_table),

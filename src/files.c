@@ -1,0 +1,957 @@
+/* The files framework (files.h): kind table, dump-side collection and
+ * grouping into open file descriptions, files.img and fds-<pid>.img, and
+ * the restore-side registry and install step. */
+#include "files.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/kcmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "image.h"
+#include "inventory.pb-c.h"
+#include "log.h"
+#include "pstree.h"
+#include "rst_core_int.h"
+#include "util.h"
+
+/* The first kind whose match() takes an fd wins: more specific kinds
+ * (a memfd, a deleted file, a terminal) before the general ones. */
+static const struct file_ops *const kinds[] = {
+	&files_reg_ops,
+	&files_dir_ops,
+	&files_chr_ops,
+};
+
+static const struct file_ops *ops_by_kind(FdKind kind)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (kinds[i]->kind == kind)
+			return kinds[i];
+	return NULL;
+}
+
+static int pidfd_open_(pid_t pid)
+{
+	return syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* ================================ dump ================================ */
+
+struct dump_task {
+	pid_t pid;
+	int pidfd;              /* for files_dump_local_fd(), -1 until needed */
+	size_t first, nr;       /* its fds in files_dump.fds */
+};
+
+struct files_dump {
+	struct fd_dump_info *fds;
+	int *local;             /* per fd: files_dump_local_fd() result or -1 */
+	size_t nr, cap;
+	struct dump_task *tasks;
+	size_t nr_tasks;
+	FileEntry **files;      /* index id - 1 */
+	size_t nr_files;
+};
+
+size_t files_dump_nr_fds(const struct files_dump *d)
+{
+	return d->nr;
+}
+
+const struct fd_dump_info *files_dump_fd(const struct files_dump *d, size_t i)
+{
+	return i < d->nr ? &d->fds[i] : NULL;
+}
+
+bool files_dump_has_task(const struct files_dump *d, pid_t pid)
+{
+	for (size_t i = 0; i < d->nr_tasks; i++)
+		if (d->tasks[i].pid == pid)
+			return true;
+	return false;
+}
+
+int files_dump_local_fd(struct files_dump *d, const struct fd_dump_info *fi)
+{
+	size_t i = fi - d->fds;
+	struct dump_task *t = NULL;
+	int fd, ret;
+
+	if (i >= d->nr)
+		return -EINVAL;
+	if (d->local[i] >= 0)
+		return d->local[i];
+	for (size_t k = 0; k < d->nr_tasks && !t; k++)
+		if (d->tasks[k].pid == fi->pid)
+			t = &d->tasks[k];
+	if (!t)
+		return -ESRCH;
+	if (t->pidfd < 0) {
+		t->pidfd = pidfd_open_(t->pid);
+		if (t->pidfd < 0) {
+			ret = -errno;
+			pr_err("task %d: pidfd_open: %s", t->pid, errstr(ret));
+			return ret;
+		}
+	}
+	fd = syscall(SYS_pidfd_getfd, t->pidfd, fi->fd, 0);
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("task %d: fd %d (%s): pidfd_getfd: %s", fi->pid, fi->fd, fi->link,
+		       errstr(ret));
+		return ret;
+	}
+	d->local[i] = fd;
+	return fd;
+}
+
+int files_mark_external(const struct fd_dump_info *fi, FileEntry *fe, const char *key,
+			const char *why)
+{
+	char *k = strdup(key);
+
+	if (!k)
+		return -ENOMEM;
+	free(fe->external);
+	fe->external = k;
+	fe->has_external_kind = 1;
+	fe->external_kind = fe->kind;
+	fe->kind = FD_KIND__FD_EXTERNAL;
+	pr_warn("task %d: fd %d (%s) is external: %s; restore needs --inherit-fd fd[N]:%s "
+		"with an fd N of the caller for it", fi->pid, fi->fd, key, why, key);
+	return 0;
+}
+
+static void free_info(struct fd_dump_info *fi)
+{
+	free((char *)fi->link);
+	free((char *)fi->fdinfo);
+}
+
+void files_dump_free(struct files_dump *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->nr; i++) {
+		free_info(&d->fds[i]);
+		if (d->local[i] >= 0)
+			close(d->local[i]);
+	}
+	for (size_t i = 0; i < d->nr_tasks; i++)
+		if (d->tasks[i].pidfd >= 0)
+			close(d->tasks[i].pidfd);
+	for (size_t i = 0; i < d->nr_files; i++)
+		if (d->files[i])
+			protobuf_c_message_free_unpacked(&d->files[i]->base, NULL);
+	free(d->files);
+	free(d->fds);
+	free(d->local);
+	free(d->tasks);
+	free(d);
+}
+
+static int grow(struct files_dump *d)
+{
+	size_t cap = d->cap ? d->cap * 2 : 64;
+	struct fd_dump_info *nf;
+	int *nl;
+
+	nf = realloc(d->fds, cap * sizeof(*nf));
+	if (!nf)
+		return -ENOMEM;
+	d->fds = nf;
+	nl = realloc(d->local, cap * sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	d->local = nl;
+	d->cap = cap;
+	return 0;
+}
+
+/* Read fd of pid into fi; 1 if no kind takes it (logged), 0, or -errno. */
+static int read_fd(pid_t pid, int fd, struct fd_dump_info *fi)
+{
+	char *info = NULL;
+	char path[64], link[PATH_MAX];
+	struct fdinfo parsed;
+	ssize_t n;
+	int ret;
+
+	memset(fi, 0, sizeof(*fi));
+	fi->pid = pid;
+	fi->fd = fd;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	n = readlink(path, link, sizeof(link));
+	if (n < 0 || (size_t)n >= sizeof(link)) {
+		ret = n < 0 ? -errno : -ENAMETOOLONG;
+		pr_err("task %d: fd %d: cannot read link %s: %s", pid, fd, path, errstr(ret));
+		return ret;
+	}
+	link[n] = '\0';
+	fi->link = strdup(link);
+	if (!fi->link)
+		return -ENOMEM;
+	if (stat(path, &fi->st) < 0) {
+		ret = -errno;
+		pr_err("task %d: fd %d (%s): cannot stat %s: %s", pid, fd, link, path, errstr(ret));
+		return ret;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+	ret = read_file(path, 1 << 20, &info, NULL);
+	if (!ret)
+		ret = fdinfo_parse(info, &parsed);
+	if (ret) {
+		free(info);
+		pr_err("task %d: fd %d (%s): cannot read %s: %s", pid, fd, link, path, errstr(ret));
+		return ret;
+	}
+	fi->fdinfo = info;
+	fi->pos = parsed.pos;
+	fi->flags = parsed.flags;
+	for (size_t i = 0; i < ARRAY_SIZE(kinds) && !fi->ops; i++)
+		if (kinds[i]->match(fi))
+			fi->ops = kinds[i];
+	if (!fi->ops) {
+		pr_err("task %d: fd %d is %s (%s); minicr cannot dump it", pid, fd,
+		       files_what(fi->st.st_mode, fi->st.st_nlink, link), link);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmp_info_fd(const void *a, const void *b)
+{
+	const struct fd_dump_info *x = a, *y = b;
+
+	return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
+/* Every fd of a frozen task, ascending; *refused counts fds no kind takes. */
+static int collect_task(struct files_dump *d, pid_t pid, size_t *refused)
+{
+	struct dump_task *t = &d->tasks[d->nr_tasks];
+	struct dirent *de;
+	char path[64];
+	DIR *dir;
+	int ret = 0;
+
+	t->pid = pid;
+	t->pidfd = -1;
+	t->first = d->nr;
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	dir = opendir(path);
+	if (!dir) {
+		ret = -errno;
+		pr_err("task %d: cannot open %s: %s", pid, path, errstr(ret));
+		return ret;
+	}
+	d->nr_tasks++;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (d->nr == d->cap) {
+			ret = grow(d);
+			if (ret)
+				break;
+		}
+		d->local[d->nr] = -1;
+		ret = read_fd(pid, atoi(de->d_name), &d->fds[d->nr]);
+		if (ret < 0) {
+			free_info(&d->fds[d->nr]);
+			break;
+		}
+		if (ret == 1) {
+			(*refused)++;
+			ret = 0;
+		}
+		d->nr++;
+	}
+	closedir(dir);
+	t->nr = d->nr - t->first;
+	qsort(d->fds + t->first, t->nr, sizeof(*d->fds), cmp_info_fd);
+	return ret;
+}
+
+static int kcmp_same(void *ctx, size_t i, size_t j)
+{
+	const struct files_dump *d = ctx;
+	const struct fd_dump_info *a = &d->fds[i], *b = &d->fds[j];
+	long r;
+
+	r = syscall(SYS_kcmp, a->pid, b->pid, KCMP_FILE, a->fd, b->fd);
+	if (r < 0) {
+		int ret = -errno;
+
+		pr_err("kcmp(task %d fd %d, task %d fd %d): %s", a->pid, a->fd, b->pid, b->fd,
+		       errstr(ret));
+		return ret;
+	}
+	return r == 0 ? 0 : 1;
+}
+
+/* Core fields of fi's open file description, then the kind's part. */
+static int dump_file(struct files_dump *d, const struct fd_dump_info *fi, FileEntry **out)
+{
+	FileEntry *fe = malloc(sizeof(*fe));
+	int ret;
+
+	if (!fe)
+		return -ENOMEM;
+	file_entry__init(fe);
+	*out = fe;
+	fe->id = fi->file_id;
+	fe->kind = fi->ops->kind;
+	fe->flags = fi->flags & ~O_CLOEXEC;
+	fe->has_pos = 1;
+	fe->pos = fi->pos;
+	fe->path = strdup(fi->link);
+	if (!fe->path)
+		return -ENOMEM;
+	fe->has_dev = fe->has_ino = fe->has_size = fe->has_mode = fe->has_rdev = 1;
+	fe->dev = fi->st.st_dev;
+	fe->ino = fi->st.st_ino;
+	fe->size = fi->st.st_size;
+	fe->mode = fi->st.st_mode;
+	fe->rdev = fi->st.st_rdev;
+	ret = fi->ops->dump(d, fi, fe);
+	if (ret)
+		pr_err("task %d: fd %d (%s, %s): cannot dump it: %s", fi->pid, fi->fd, fi->link,
+		       fi->ops->name, errstr(ret));
+	return ret;
+}
+
+int files_dump_collect(struct files_dump **out, const struct pstree *tree)
+{
+	struct files_group_key *keys = NULL;
+	uint32_t *group = NULL;
+	struct files_dump *d;
+	size_t refused = 0, nr_groups;
+	int ret = 0;
+
+	*out = NULL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->tasks = calloc(tree->nr_tasks ? tree->nr_tasks : 1, sizeof(*d->tasks));
+	if (!d->tasks) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < tree->nr_tasks && !ret; i++)
+		if (!tree->tasks[i]->zombie)
+			ret = collect_task(d, tree->tasks[i]->pid, &refused);
+	if (ret)
+		goto out;
+	if (refused) {
+		pr_err("%zu fd%s of the tree cannot be dumped (above)", refused,
+		       refused == 1 ? "" : "s");
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+
+	keys = calloc(d->nr ? d->nr : 1, sizeof(*keys));
+	group = calloc(d->nr ? d->nr : 1, sizeof(*group));
+	if (!keys || !group) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < d->nr; i++) {
+		keys[i].dev = d->fds[i].st.st_dev;
+		keys[i].ino = d->fds[i].st.st_ino;
+		keys[i].pos = d->fds[i].pos;
+		keys[i].flags = d->fds[i].flags & ~O_CLOEXEC;
+	}
+	ret = files_group(keys, d->nr, kcmp_same, d, group, &nr_groups);
+	if (ret)
+		goto out;
+	d->files = calloc(nr_groups ? nr_groups : 1, sizeof(*d->files));
+	if (!d->files) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	d->nr_files = nr_groups;
+	for (size_t i = 0; i < d->nr; i++)
+		d->fds[i].file_id = group[i] + 1;
+	/* Groups are numbered by first appearance: the first fd of a group
+	 * meets an empty slot. */
+	for (size_t i = 0; i < d->nr && !ret; i++)
+		if (!d->files[group[i]])
+			ret = dump_file(d, &d->fds[i], &d->files[group[i]]);
+	if (!ret)
+		pr_debug("%zu fds of %zu tasks: %zu open files", d->nr, d->nr_tasks, d->nr_files);
+out:
+	free(keys);
+	free(group);
+	if (ret)
+		files_dump_free(d);
+	else
+		*out = d;
+	return ret;
+}
+
+static int write_fds(struct files_dump *d, int dirfd, const struct dump_task *t)
+{
+	struct img_writer w;
+	int ret;
+
+	ret = img_writer_open(dirfd, IMG_FDS, t->pid, &w);   /* logs */
+	if (ret)
+		return ret;
+	for (size_t i = t->first; i < t->first + t->nr && !ret; i++) {
+		FdEntry e = FD_ENTRY__INIT;
+
+		e.fd = d->fds[i].fd;
+		e.file_id = d->fds[i].file_id;
+		e.has_cloexec = 1;
+		e.cloexec = !!(d->fds[i].flags & O_CLOEXEC);
+		ret = img_writer_put(&w, &e.base);
+	}
+	if (ret) {
+		img_writer_abort(&w);
+		return ret;
+	}
+	return img_writer_commit(&w);
+}
+
+int files_dump_write(struct files_dump *d, int dirfd)
+{
+	struct img_writer w;
+	int ret;
+
+	ret = img_writer_open(dirfd, IMG_FILE_DESCS, 0, &w);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < d->nr_files && !ret; i++)
+		ret = img_writer_put(&w, &d->files[i]->base);
+	if (ret) {
+		img_writer_abort(&w);
+		return ret;
+	}
+	ret = img_writer_commit(&w);
+	for (size_t i = 0; i < d->nr_tasks && !ret; i++)
+		ret = write_fds(d, dirfd, &d->tasks[i]);
+	for (size_t i = 0; i < d->nr_files && !ret; i++) {
+		const FileEntry *fe = d->files[i];
+		const struct file_ops *ops = ops_by_kind(fe->kind == FD_KIND__FD_EXTERNAL ?
+							 fe->external_kind : fe->kind);
+
+		if (fe->kind != FD_KIND__FD_EXTERNAL && ops && ops->dump_data)
+			ret = ops->dump_data(d, dirfd, fe);
+	}
+	return ret;
+}
+
+void files_dump_remove(struct files_dump *d, int dirfd)
+{
+	char name[NAME_MAX + 1];
+
+	unlinkat(dirfd, "files.img", 0);
+	for (size_t i = 0; d && i < d->nr_tasks; i++)
+		if (!img_file_name(IMG_FDS, d->tasks[i].pid, name, sizeof(name)))
+			unlinkat(dirfd, name, 0);
+	for (size_t i = 0; d && i < d->nr_files; i++)
+		if (!img_file_name(IMG_GHOST, d->files[i]->id, name, sizeof(name)))
+			unlinkat(dirfd, name, 0);
+}
+
+/* =============================== restore =============================== */
+
+struct rst_file {
+	FileEntry *fe;
+	const struct file_ops *ops;     /* NULL for FD_EXTERNAL */
+	int ctl_fd;                     /* minicr's, -1 until opened */
+	bool posted;                    /* post_install() done */
+};
+
+struct inherit {
+	int fd;
+	const char *key;
+	bool used;
+};
+
+struct files_rst {
+	int dirfd;
+	int self_pidfd;                 /* minicr's pidfd; the tasks inherit it */
+	bool same_host;
+	struct rst_file *files;         /* ascending id */
+	size_t nr_files;
+	struct inherit *inh;
+	size_t nr_inh;
+};
+
+static struct files_rst *rst;
+
+int files_rst_dirfd(const struct files_rst *r)
+{
+	return r->dirfd;
+}
+
+static struct rst_file *find_file(const struct files_rst *r, uint32_t id)
+{
+	size_t lo = 0, hi = r->nr_files;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (r->files[mid].fe->id == id)
+			return &r->files[mid];
+		if (r->files[mid].fe->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const FileEntry *files_rst_entry(const struct files_rst *r, uint32_t id)
+{
+	struct rst_file *f = find_file(r, id);
+
+	return f ? f->fe : NULL;
+}
+
+int files_rst_stash(struct files_rst *r, uint32_t id, int fd)
+{
+	struct rst_file *f = find_file(r, id);
+
+	if (!f || f->ctl_fd >= 0) {
+		pr_err("file %u: %s", id, f ? "opened twice" : "not in files.img");
+		close(fd);
+		return -EINVAL;
+	}
+	f->ctl_fd = fd;
+	return 0;
+}
+
+/* Do the images come from this boot? Only then are dev/ino numbers
+ * comparable. */
+static bool same_boot(int dirfd)
+{
+	ProtobufCMessage *msg = NULL;
+	_cleanup_free_ char *boot = NULL;
+	bool same = false;
+
+	if (read_file("/proc/sys/kernel/random/boot_id", 64, &boot, NULL))
+		return false;
+	boot[strcspn(boot, "\n")] = '\0';
+	if (img_read_one(dirfd, IMG_INVENTORY, 0, &msg))
+		return false;
+	same = ((InventoryEntry *)msg)->boot_id &&
+	       !strcmp(((InventoryEntry *)msg)->boot_id, boot);
+	protobuf_c_message_free_unpacked(msg, NULL);
+	return same;
+}
+
+static int cmp_rst_file(const void *a, const void *b)
+{
+	const struct rst_file *x = a, *y = b;
+
+	return (x->fe->id > y->fe->id) - (x->fe->id < y->fe->id);
+}
+
+static int read_files_img(struct files_rst *r)
+{
+	ProtobufCMessage *msg = NULL;
+	struct img_reader ir;
+	size_t cap = 0;
+	int ret;
+
+	ret = img_reader_open(r->dirfd, "files.img", &img_types[IMG_FILE_DESCS], &ir);
+	if (ret)
+		return ret;
+	while ((ret = img_reader_next(&ir, &msg)) == 1) {
+		FileEntry *fe = (FileEntry *)msg;
+		struct rst_file *f;
+
+		if (r->nr_files == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct rst_file *nf = realloc(r->files, nc * sizeof(*nf));
+
+			if (!nf) {
+				protobuf_c_message_free_unpacked(msg, NULL);
+				ret = -ENOMEM;
+				break;
+			}
+			r->files = nf;
+			cap = nc;
+		}
+		f = &r->files[r->nr_files++];
+		f->fe = fe;
+		f->ctl_fd = -1;
+		f->posted = false;
+		f->ops = NULL;
+		if (fe->kind == FD_KIND__FD_EXTERNAL) {
+			if (!fe->external) {
+				pr_err("files.img: external file %u without a key", fe->id);
+				ret = -EINVAL;
+				break;
+			}
+			continue;
+		}
+		f->ops = ops_by_kind(fe->kind);
+		if (!f->ops) {
+			pr_err("files.img: file %u (%s) has kind %d, which this minicr cannot "
+			       "restore", fe->id, fe->path ? fe->path : "?", (int)fe->kind);
+			ret = -EOPNOTSUPP;
+			break;
+		}
+	}
+	img_reader_close(&ir);
+	if (ret)
+		return ret;
+	qsort(r->files, r->nr_files, sizeof(*r->files), cmp_rst_file);
+	for (size_t i = 1; i < r->nr_files; i++) {
+		if (r->files[i].fe->id == r->files[i - 1].fe->id) {
+			pr_err("files.img: file %u recorded twice", r->files[i].fe->id);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Every --inherit-fd names an open fd of minicr and an external file of the
+ * images, and every external file is handed in. */
+static int resolve_inherit(struct files_rst *r, const char *const *specs, size_t n)
+{
+	int ret = 0;
+
+	r->inh = calloc(n ? n : 1, sizeof(*r->inh));
+	if (!r->inh)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct inherit *in = &r->inh[r->nr_inh];
+
+		if (files_inherit_parse(specs[i], &in->fd, &in->key)) {
+			pr_err("--inherit-fd %s: expected fd[N]:KEY, e.g. fd[3]:pipe:[12345]",
+			       specs[i]);
+			return -EINVAL;
+		}
+		if (fcntl(in->fd, F_GETFD) < 0) {
+			ret = -errno;
+			pr_err("--inherit-fd %s: fd %d is not open in minicr: %s", specs[i], in->fd,
+			       errstr(ret));
+			return ret;
+		}
+		r->nr_inh++;
+	}
+	for (size_t i = 0; i < r->nr_files; i++) {
+		struct rst_file *f = &r->files[i];
+		struct inherit *in = NULL;
+
+		if (f->fe->kind != FD_KIND__FD_EXTERNAL)
+			continue;
+		for (size_t k = 0; k < r->nr_inh && !in; k++)
+			if (!strcmp(r->inh[k].key, f->fe->external))
+				in = &r->inh[k];
+		if (!in) {
+			pr_err("file %u (%s) was external to the dumped tree: hand it in with "
+			       "--inherit-fd fd[N]:%s", f->fe->id, f->fe->external,
+			       f->fe->external);
+			ret = -ENOENT;
+			continue;
+		}
+		in->used = true;
+		f->ctl_fd = in->fd;
+	}
+	for (size_t k = 0; k < r->nr_inh; k++) {
+		if (!r->inh[k].used) {
+			pr_err("--inherit-fd fd[%d]:%s: no external file of the images has key %s",
+			       r->inh[k].fd, r->inh[k].key, r->inh[k].key);
+			ret = -ENOENT;
+		}
+	}
+	return ret;
+}
+
+/* minicr holds every open file of the tree until the install is done. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			pr_warn("cannot raise minicr's RLIMIT_NOFILE to %llu: %s",
+				(unsigned long long)rl.rlim_max, errstr(-errno));
+	}
+}
+
+int files_rst_init(int dirfd, const char *const *specs, size_t nr_specs)
+{
+	struct files_rst *r;
+	int ret;
+
+	files_rst_fini();
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->dirfd = dirfd;
+	r->self_pidfd = -1;
+	r->same_host = same_boot(dirfd);
+	ret = read_files_img(r);
+	if (!ret)
+		ret = resolve_inherit(r, specs, nr_specs);
+	if (ret)
+		goto fail;
+	r->self_pidfd = pidfd_open_(getpid());
+	if (r->self_pidfd < 0) {
+		ret = -errno;
+		pr_err("pidfd_open of minicr itself: %s", errstr(ret));
+		goto fail;
+	}
+	raise_nofile();
+	rst = r;
+	pr_debug("%zu open files in files.img; images %s this boot", r->nr_files,
+		 r->same_host ? "from" : "not from");
+	return 0;
+fail:
+	rst = r;
+	files_rst_fini();
+	return ret;
+}
+
+void files_rst_fini(void)
+{
+	struct files_rst *r = rst;
+
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nr_files; i++) {
+		bool inherited = r->files[i].fe->kind == FD_KIND__FD_EXTERNAL;
+
+		/* An inherited fd is the caller's: left open. */
+		if (r->files[i].ctl_fd >= 0 && !inherited)
+			close(r->files[i].ctl_fd);
+		protobuf_c_message_free_unpacked(&r->files[i].fe->base, NULL);
+	}
+	free(r->files);
+	free(r->inh);
+	if (r->self_pidfd >= 0)
+		close(r->self_pidfd);
+	free(r);
+	rst = NULL;
+}
+
+bool files_rst_same_host(const struct files_rst *r)
+{
+	return r->same_host;
+}
+
+#define SETFL_MASK (O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME)
+
+/* minicr's fd for f, opened by its kind on first use, with the recorded
+ * position and status flags (both belong to the open file description, so
+ * the task sees them). */
+static int ctl_fd(struct files_rst *r, struct rst_file *f, pid_t pid, int fd)
+{
+	const FileEntry *fe = f->fe;
+	int fl, ret;
+
+	if (f->ctl_fd >= 0)
+		return f->ctl_fd;
+	ret = f->ops->open(r, fe);
+	if (ret < 0) {
+		pr_err("task %d: fd %d: cannot open file %u (%s, %s): %s", pid, fd, fe->id,
+		       fe->path ? fe->path : "?", f->ops->name, errstr(ret));
+		return ret;
+	}
+	f->ctl_fd = ret;
+	if (fe->has_pos && fe->pos && lseek(f->ctl_fd, fe->pos, SEEK_SET) != (off_t)fe->pos) {
+		ret = -errno;
+		pr_err("task %d: fd %d: file %u (%s): lseek to %" PRIu64 ": %s", pid, fd, fe->id,
+		       fe->path ? fe->path : "?", fe->pos, errstr(ret ? ret : -EIO));
+		return ret ? ret : -EIO;
+	}
+	fl = fcntl(f->ctl_fd, F_GETFL);
+	if (fl >= 0 && (fl & SETFL_MASK) != (int)(fe->flags & SETFL_MASK))
+		fl = fcntl(f->ctl_fd, F_SETFL, (fl & ~SETFL_MASK) | (fe->flags & SETFL_MASK));
+	if (fl < 0) {
+		ret = -errno;
+		pr_err("task %d: fd %d: file %u (%s): status flags 0%o: %s", pid, fd, fe->id,
+		       fe->path ? fe->path : "?", fe->flags & SETFL_MASK, errstr(ret));
+		return ret;
+	}
+	return f->ctl_fd;
+}
+
+struct task_fds {
+	FdEntry **e;
+	size_t nr;
+};
+
+static void task_fds_free(struct task_fds *t)
+{
+	for (size_t i = 0; i < t->nr; i++)
+		protobuf_c_message_free_unpacked(&t->e[i]->base, NULL);
+	free(t->e);
+}
+
+static int read_fds_img(struct files_rst *r, pid_t img_pid, struct task_fds *t)
+{
+	ProtobufCMessage *msg = NULL;
+	char name[NAME_MAX + 1];
+	struct img_reader ir;
+	size_t cap = 0;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	ret = img_file_name(IMG_FDS, img_pid, name, sizeof(name));
+	if (ret)
+		return ret;
+	/* A live task always has an fds image, possibly empty: its absence
+	 * is a broken image set, not "no files". img_reader_open() logs. */
+	ret = img_reader_open(r->dirfd, name, &img_types[IMG_FDS], &ir);
+	if (ret)
+		return ret;
+	while ((ret = img_reader_next(&ir, &msg)) == 1) {
+		FdEntry *e = (FdEntry *)msg;
+
+		if (t->nr == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			FdEntry **ne = realloc(t->e, nc * sizeof(*ne));
+
+			if (!ne) {
+				protobuf_c_message_free_unpacked(msg, NULL);
+				ret = -ENOMEM;
+				break;
+			}
+			t->e = ne;
+			cap = nc;
+		}
+		t->e[t->nr++] = e;
+		if (e->fd < 0 || !find_file(r, e->file_id)) {
+			pr_err("%s: fd %d refers to file %u, %s", name, e->fd, e->file_id,
+			       e->fd < 0 ? "with a negative number" : "which files.img lacks");
+			ret = -EINVAL;
+			break;
+		}
+		/* A second entry for a number would silently replace the first
+		 * through dup3(). */
+		for (size_t i = 0; i + 1 < t->nr; i++) {
+			if (t->e[i]->fd == e->fd) {
+				pr_err("%s: fd %d recorded twice", name, e->fd);
+				ret = -EINVAL;
+				break;
+			}
+		}
+		if (ret < 0)
+			break;
+	}
+	img_reader_close(&ir);
+	if (ret)
+		task_fds_free(t);
+	return ret;
+}
+
+static bool fd_recorded(const struct task_fds *t, long fd)
+{
+	for (size_t i = 0; i < t->nr; i++)
+		if (t->e[i]->fd == fd)
+			return true;
+	return false;
+}
+
+/* Pull minicr's ctl into the task as fd (pidfd is minicr's pidfd there). */
+static int install_one(struct rst_call *c, long pidfd, const FdEntry *e, int ctl)
+{
+	char what[128];
+	long got, r;
+
+	snprintf(what, sizeof(what), "fd %d: pidfd_getfd(minicr, %d)", e->fd, ctl);
+	got = rst_call(c, what, __NR_pidfd_getfd, pidfd, ctl, 0, 0, 0, 0);
+	if (got < 0)
+		return got;
+	if (got == e->fd) {
+		/* pidfd_getfd() always sets FD_CLOEXEC. */
+		if (e->cloexec)
+			return 0;
+		snprintf(what, sizeof(what), "fd %d: fcntl(F_SETFD, 0)", e->fd);
+		r = rst_call(c, what, __NR_fcntl, got, F_SETFD, 0, 0, 0, 0);
+		return r < 0 ? r : 0;
+	}
+	snprintf(what, sizeof(what), "fd %d: dup3(%ld, %d)", e->fd, got, e->fd);
+	r = rst_call(c, what, __NR_dup3, got, e->fd, e->cloexec ? O_CLOEXEC : 0, 0, 0, 0);
+	if (r < 0)
+		return r;
+	snprintf(what, sizeof(what), "fd %d: close(%ld) after dup3", e->fd, got);
+	r = rst_call(c, what, __NR_close, got, 0, 0, 0, 0, 0);
+	return r < 0 ? r : 0;
+}
+
+int files_rst_task(struct rst_call *c, pid_t img_pid)
+{
+	struct files_rst *r = rst;
+	pid_t pid = c->t->pid;
+	struct task_fds t;
+	long pidfd, q;
+	int ret;
+
+	if (!r) {
+		pr_err("task %d: files_rst_init() was not called", pid);
+		return -EINVAL;
+	}
+	ret = read_fds_img(r, img_pid, &t);
+	if (ret)
+		return ret;
+	/* Everything is opened in minicr first: a file that is gone or
+	 * changed fails here, before the task loses anything. */
+	for (size_t i = 0; i < t.nr; i++) {
+		ret = ctl_fd(r, find_file(r, t.e[i]->file_id), pid, t.e[i]->fd);
+		if (ret < 0)
+			goto out;
+	}
+	/* The task inherited minicr's fds, among them the pidfd at the same
+	 * number; move it off the recorded numbers, then close the rest. */
+	pidfd = r->self_pidfd;
+	for (q = pidfd; fd_recorded(&t, q); q = q == pidfd ? 0 : q + 1)
+		;
+	if (q != pidfd) {
+		ret = rst_call(c, "dup3 of minicr's pidfd", __NR_dup3, pidfd, q, O_CLOEXEC,
+			       0, 0, 0);
+		if (ret < 0)
+			goto out;
+	}
+	if (q > 0) {
+		ret = rst_call(c, "close_range of the fds inherited from minicr",
+			       __NR_close_range, 0, q - 1, 0, 0, 0, 0);
+		if (ret < 0)
+			goto out;
+	}
+	ret = rst_call(c, "close_range of the fds inherited from minicr", __NR_close_range,
+		       q + 1, ~0U, 0, 0, 0, 0);
+	if (ret < 0)
+		goto out;
+	for (size_t i = 0; i < t.nr; i++) {
+		struct rst_file *f = find_file(r, t.e[i]->file_id);
+
+		ret = install_one(c, q, t.e[i], f->ctl_fd);
+		if (ret)
+			goto out;
+	}
+	ret = rst_call(c, "close of minicr's pidfd", __NR_close, q, 0, 0, 0, 0, 0);
+	if (ret < 0)
+		goto out;
+	ret = 0;
+	for (size_t i = 0; i < t.nr && !ret; i++) {
+		struct rst_file *f = find_file(r, t.e[i]->file_id);
+
+		if (f->posted || !f->ops || !f->ops->post_install)
+			continue;
+		f->posted = true;
+		ret = f->ops->post_install(r, c, f->fe, t.e[i]->fd, f->ctl_fd);
+	}
+	if (!ret)
+		pr_debug("task %d: %zu fds installed", pid, t.nr);
+out:
+	task_fds_free(&t);
+	return ret;
+}

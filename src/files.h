@@ -1,0 +1,169 @@
+/* Open files of a process tree: one FileEntry per open file description in
+ * files.img, one FdEntry per fd in fds-<pid>.img (proto/files.proto).
+ *
+ * Dump (the tree is frozen):
+ *   files_dump_collect()  reads every fd of every live task, gives each a
+ *       kind from the kind table (files.c: first ops whose match() takes
+ *       it), groups fds sharing one open file description (kcmp KCMP_FILE,
+ *       called only among fds with equal dev, ino, pos and status flags),
+ *       and calls the kind's dump() ONCE per open file description. It
+ *       writes nothing: an fd no kind takes, or one a dump() refuses, fails
+ *       it (logged, naming task, fd and kind) before any image exists.
+ *   files_dump_write()    files.img, every fds-<pid>.img, and the kinds'
+ *       extra images (dump_data()).
+ * Restore:
+ *   files_rst_init()      in minicr before the tree is built: opens a pidfd
+ *       of minicr itself, which every created task inherits (a task in a new
+ *       PID namespace cannot name minicr by PID); reads files.img; resolves
+ *       --inherit-fd; refuses an FD_EXTERNAL file nobody hands in.
+ *   files_rst_task()      in a task, by remote calls in its leader: closes
+ *       what it inherited from minicr, then for every FdEntry gets the file
+ *       opened IN MINICR (the kind's open(), once per file, kept in the
+ *       registry until files_rst_fini(); position and status flags set
+ *       there, as they are shared) and pulls it in with
+ *       pidfd_getfd(minicr, ctl_fd) + dup3(got, fd): the same open file
+ *       description, so fds sharing one at dump share one again. Then the
+ *       post_install() hooks and the task's POSIX locks.
+ *   files_rst_fini()      closes the registry.
+ * Hooks return 0 or -errno and log their failures (pr_err naming the
+ * PID/fd/file and errstr()). */
+#ifndef MINICR_FILES_H
+#define MINICR_FILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "files.pb-c.h"
+
+struct pstree;
+struct rst_call;
+struct files_dump;
+struct files_rst;
+
+/* One fd of a frozen task, as the dump hooks see it. */
+struct fd_dump_info {
+	pid_t pid;
+	int fd;
+	const char *link;       /* /proc/PID/fd/N link text */
+	struct stat st;         /* stat() of /proc/PID/fd/N (the open file) */
+	const char *fdinfo;     /* /proc/PID/fdinfo/N text */
+	uint64_t pos;           /* fdinfo pos: */
+	uint32_t flags;         /* fdinfo flags:, O_CLOEXEC included */
+	uint32_t file_id;       /* its FileEntry, once grouped */
+	const struct file_ops *ops;
+};
+
+struct file_ops {
+	FdKind kind;
+	const char *name;       /* "regular file", "pipe": for messages */
+	/* Does this kind take the fd? Only link, st and fdinfo are set. */
+	bool (*match)(const struct fd_dump_info *fi);
+	/* Once per open file description, fi being its first fd: fill fe's
+	 * kind part (id, kind, flags without O_CLOEXEC, pos, path, dev, ino,
+	 * size, mode, rdev are filled already; fe->path and every sub-message
+	 * must be malloc'd: fe is freed with protobuf_c_message_free_unpacked).
+	 * -errno (logged) refuses the dump. May mark fe external with
+	 * files_mark_external(). */
+	int (*dump)(struct files_dump *d, const struct fd_dump_info *fi, FileEntry *fe);
+	/* Optional, in the write phase: extra images for fe (pipe data, ...). */
+	int (*dump_data)(struct files_dump *d, int dirfd, const FileEntry *fe);
+	/* Open fe in minicr: the fd (>= 0) or -errno (logged). */
+	int (*open)(struct files_rst *r, const FileEntry *fe);
+	/* Optional: once per open file description, in the first task that
+	 * installs it, after all that task's fds are installed. task_fd is
+	 * its number there, ctl_fd minicr's. */
+	int (*post_install)(struct files_rst *r, struct rst_call *c, const FileEntry *fe,
+			    int task_fd, int ctl_fd);
+};
+
+/* The kinds (files_reg.c, files_pipe.c, ...). */
+extern const struct file_ops files_reg_ops, files_dir_ops, files_chr_ops;
+
+/* ---- dump ---- */
+
+int files_dump_collect(struct files_dump **d, const struct pstree *tree);
+int files_dump_write(struct files_dump *d, int dirfd);
+/* After a failed dump: unlink what files_dump_write() may have written. */
+void files_dump_remove(struct files_dump *d, int dirfd);
+void files_dump_free(struct files_dump *d);
+
+/* For dump hooks: every fd collected (all tasks, in tree order, fds
+ * ascending), e.g. to find the other end of a pipe inside the tree. */
+size_t files_dump_nr_fds(const struct files_dump *d);
+const struct fd_dump_info *files_dump_fd(const struct files_dump *d, size_t i);
+/* Is pid one of the dumped tasks? */
+bool files_dump_has_task(const struct files_dump *d, pid_t pid);
+/* An fd in minicr for fi's open file description (pidfd_getfd; the same
+ * struct file: never read()/lseek() it, use pread). Kept until
+ * files_dump_free(); do not close it. -errno logged. */
+int files_dump_local_fd(struct files_dump *d, const struct fd_dump_info *fi);
+/* Make fe external: restored only from `--inherit-fd fd[N]:key`. why
+ * completes "task P: fd N (key) is external: <why>" in the dump's
+ * message. key is copied. */
+int files_mark_external(const struct fd_dump_info *fi, FileEntry *fe, const char *key,
+			const char *why);
+
+/* ---- restore ---- */
+
+/* specs: the --inherit-fd arguments, "fd[N]:KEY". */
+int files_rst_init(int dirfd, const char *const *specs, size_t nr_specs);
+int files_rst_task(struct rst_call *c, pid_t img_pid);
+void files_rst_fini(void);
+
+/* For open hooks. */
+int files_rst_dirfd(const struct files_rst *r);
+/* Do the images come from this boot (inventory boot_id)? */
+bool files_rst_same_host(const struct files_rst *r);
+const FileEntry *files_rst_entry(const struct files_rst *r, uint32_t id);
+/* Hand the registry an fd of minicr for file id (the other end of a pipe
+ * made by the same pipe() call): it is used instead of calling id's
+ * open(). Takes ownership of fd, also on failure. */
+int files_rst_stash(struct files_rst *r, uint32_t id, int fd);
+
+/* ---- pure (tests/unit/test_files.c) ---- */
+
+/* The lines of /proc/PID/fdinfo/N every kind needs. */
+struct fdinfo {
+	uint64_t pos;
+	uint32_t flags;     /* O_* as the kernel reports them, O_CLOEXEC included */
+};
+
+/* -EINVAL unless both pos: and flags: are present and well formed. */
+int fdinfo_parse(const char *buf, struct fdinfo *fi);
+
+/* "a pipe", "a socket", "an anon_inode file (anon_inode:[eventfd])"...:
+ * what an fd no kind takes is, for the refusal message. */
+const char *files_what(mode_t mode, nlink_t nlink, const char *link);
+
+/* Grouping fds into open file descriptions. Candidates are items with
+ * equal keys; same(ctx, i, j) says whether items i and j share one (0 yes,
+ * 1 no, -errno: failure, returned). group[i] gets 0.. numbered in order
+ * of first appearance; *nr_groups their number. */
+struct files_group_key {
+	uint64_t dev, ino, pos;
+	uint32_t flags;     /* without O_CLOEXEC (per fd, not per file) */
+};
+int files_group(const struct files_group_key *keys, size_t n,
+		int (*same)(void *ctx, size_t i, size_t j), void *ctx,
+		uint32_t *group, size_t *nr_groups);
+
+/* "fd[N]:KEY" of --inherit-fd. -EINVAL if malformed. *key points into spec. */
+int files_inherit_parse(const char *spec, int *fd, const char **key);
+
+/* Regular files, directories, character devices (files_reg.c): is st
+ * (stat of the recorded path, or of the opened file) the file fe
+ * describes? same_host: dev/ino are compared only if the images come from
+ * this boot. A file opened O_APPEND may have grown (a log file others
+ * keep appending to); any other size change is refused. 0, or -ESTALE /
+ * -EINVAL with why filled. */
+int files_reg_check(const FileEntry *fe, const struct stat *st, bool same_host,
+		    char *why, size_t len);
+/* Flags to reopen fe with: recorded ones without creation bits, O_CLOEXEC
+ * and a linked O_TMPFILE, plus O_NOCTTY. -EOPNOTSUPP with why filled for
+ * O_ASYNC (needs an owner the image does not record). */
+int files_reg_open_flags(const FileEntry *fe, int *flags, char *why, size_t len);
+
+#endif
