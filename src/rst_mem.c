@@ -16,7 +16,8 @@
  *     the THP state;
  *  6. map every recorded VMA at its address: anonymous, files (checked
  *     unchanged first), shared anonymous memory as a memfd of the
- *     controller shared by every task that maps the same object; with its
+ *     controller (passed with SCM_RIGHTS) shared by every task that maps
+ *     the same object; with its
  *     madvise state, [anon:name] and guard ranges;
  *  7. write page contents with process_vm_writev, many runs per call, then
  *     give writable-for-restore VMAs their recorded protection;
@@ -36,11 +37,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,6 +75,13 @@ struct rseq_conf {              /* struct ptrace_rseq_configuration */
 #define SCR_AUXV     1024       /* saved_auxv is at most 52 longs */
 #define SCR_AUXV_MAX 1024
 #define SCR_PATH     2048       /* one path */
+/* Receiving an fd (the path area is free then): msghdr, iovec, data byte,
+ * control buffer, socket address. */
+#define SCR_FDP_MSG  SCR_PATH
+#define SCR_FDP_IOV  (SCR_PATH + 64)
+#define SCR_FDP_DATA (SCR_PATH + 96)
+#define SCR_FDP_CTL  (SCR_PATH + 128)
+#define SCR_FDP_ADDR (SCR_PATH + 256)
 _Static_assert(SCR_MM_MAP + sizeof(struct prctl_mm_map) <= SCR_AUXV, "scratch layout");
 _Static_assert(SCR_PATH + PATH_MAX <= TRAMP_LEN, "scratch layout");
 
@@ -119,6 +129,11 @@ struct mem_ctx {
 	const char *open_path;
 	int open_flags;
 	long open_fd;
+	/* A datagram socket of the task, bound to an abstract address, that
+	 * receives memfds from minicr (SCM_RIGHTS); -1 until needed. */
+	long fdpass_sock;
+	struct sockaddr_un fdpass_addr;
+	socklen_t fdpass_addr_len;
 };
 
 static const char *kind_name(int kind)
@@ -701,20 +716,158 @@ static int shm_get(int dirfd, uint64_t shmid, uint64_t size, struct shm_obj **ou
 	return 0;
 }
 
+/* Give the task a socket to receive fds on. A path such as
+ * /proc/<minicr>/fd/N would not do: with --pidns the tree has its own /proc
+ * already, where minicr is invisible (or another task has its PID). An
+ * abstract unix socket lives in the network namespace, which restore
+ * shares with minicr. */
+static int fdpass_open(struct mem_ctx *c)
+{
+	long s, m;
+	int n, ret;
+
+	if (c->fdpass_sock >= 0)
+		return 0;
+	memset(&c->fdpass_addr, 0, sizeof(c->fdpass_addr));
+	c->fdpass_addr.sun_family = AF_UNIX;
+	/* sun_path[0] == 0: abstract, no file, gone with the socket. */
+	n = snprintf(c->fdpass_addr.sun_path + 1, sizeof(c->fdpass_addr.sun_path) - 1,
+		     "minicr-rst-%d-%d", getpid(), c->pid);
+	c->fdpass_addr_len = offsetof(struct sockaddr_un, sun_path) + 1 + n;
+	s = rcall(c, __NR_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, 0, 0, 0);
+	if (s < 0) {
+		pr_err("task %d: cannot create a socket to receive shared memory fds: %s", c->pid,
+		       errstr(s));
+		return s;
+	}
+	ret = remote_write(c->pid, c->scratch + SCR_FDP_ADDR, &c->fdpass_addr, c->fdpass_addr_len);
+	if (ret) {
+		pr_err("task %d: cannot write a socket address into the trampoline: %s", c->pid,
+		       errstr(ret));
+		goto err;
+	}
+	m = rcall(c, __NR_bind, s, c->scratch + SCR_FDP_ADDR, c->fdpass_addr_len, 0, 0, 0);
+	if (m) {
+		ret = m;
+		pr_err("task %d: cannot bind its fd socket to @%s: %s", c->pid,
+		       c->fdpass_addr.sun_path + 1, errstr(ret));
+		goto err;
+	}
+	c->fdpass_sock = s;
+	return 0;
+err:
+	rcall(c, __NR_close, s, 0, 0, 0, 0, 0);
+	return ret;
+}
+
+static int fdpass_close(struct mem_ctx *c)
+{
+	long m;
+
+	if (c->fdpass_sock < 0)
+		return 0;
+	m = rcall(c, __NR_close, c->fdpass_sock, 0, 0, 0, 0, 0);
+	c->fdpass_sock = -1;
+	if (m)
+		pr_err("task %d: cannot close its fd socket: %s", c->pid, errstr(m));
+	return m;
+}
+
+/* Send the memfd of o to the task; returns the task's fd or -errno. */
+static long fdpass_send(struct mem_ctx *c, const struct shm_obj *o)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	char byte = 0;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr mh = {
+		.msg_name = &c->fdpass_addr,
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	struct iovec riov = { (void *)(uintptr_t)(c->scratch + SCR_FDP_DATA), 1 };
+	struct msghdr rmh = {
+		.msg_iov = (struct iovec *)(uintptr_t)(c->scratch + SCR_FDP_IOV), .msg_iovlen = 1,
+		.msg_control = (void *)(uintptr_t)(c->scratch + SCR_FDP_CTL),
+		.msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *cm;
+	int sock = -1, fd, ret;
+	long n;
+
+	ret = fdpass_open(c);
+	if (ret)
+		return ret;
+	mh.msg_namelen = c->fdpass_addr_len;    /* known only now */
+	memset(&ctl, 0, sizeof(ctl));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &o->fd, sizeof(int));
+	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0 || sendmsg(sock, &mh, 0) != 1) {
+		ret = -errno;
+		pr_err("task %d: cannot send the memfd of shared memory %llu: %s", c->pid,
+		       (unsigned long long)o->shmid, errstr(ret));
+		goto out;
+	}
+	ret = remote_write(c->pid, c->scratch + SCR_FDP_IOV, &riov, sizeof(riov));
+	if (!ret)
+		ret = remote_write(c->pid, c->scratch + SCR_FDP_MSG, &rmh, sizeof(rmh));
+	if (ret) {
+		pr_err("task %d: cannot write recvmsg arguments into the trampoline: %s", c->pid,
+		       errstr(ret));
+		goto out;
+	}
+	/* The datagram is queued by now: never blocks. */
+	n = rcall(c, __NR_recvmsg, c->fdpass_sock, c->scratch + SCR_FDP_MSG,
+		  MSG_DONTWAIT | MSG_CMSG_CLOEXEC, 0, 0, 0);
+	if (n != 1) {
+		ret = n < 0 ? (int)n : -EPROTO;
+		pr_err("task %d: cannot receive the memfd of shared memory %llu: %s", c->pid,
+		       (unsigned long long)o->shmid, errstr(ret));
+		goto out;
+	}
+	ret = remote_read(c->pid, c->scratch + SCR_FDP_MSG, &rmh, sizeof(rmh));
+	if (!ret)
+		ret = remote_read(c->pid, c->scratch + SCR_FDP_CTL, ctl.buf, sizeof(ctl.buf));
+	if (ret) {
+		pr_err("task %d: cannot read the recvmsg result from the trampoline: %s", c->pid,
+		       errstr(ret));
+		goto out;
+	}
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = rmh.msg_controllen;
+	cm = CMSG_FIRSTHDR(&mh);
+	if ((rmh.msg_flags & MSG_CTRUNC) || !cm || cm->cmsg_level != SOL_SOCKET ||
+	    cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int))) {
+		pr_err("task %d: the message carrying the memfd of shared memory %llu arrived without it",
+		       c->pid, (unsigned long long)o->shmid);
+		ret = -EPROTO;
+		goto out;
+	}
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	ret = fd;
+out:
+	if (sock >= 0)
+		close(sock);
+	return ret;
+}
+
 /* Open the backing object of e in the task: the recorded file, or the
  * memfd of a shared anonymous object through minicr's /proc/<pid>/fd. The
  * fd stays open for the next VMA of the same file. */
 static long open_backing(struct mem_ctx *c, const VmaEntry *e)
 {
-	char proc_path[64];
 	const char *path;
 	int flags, ret;
 	long fd;
 
 	if (e->kind == VMA_KIND__VMA_ANON_SHARED) {
 		struct shm_obj *o = NULL;
-		char self[32];
-		ssize_t n;
 
 		ret = close_open_file(c);
 		if (ret)
@@ -722,21 +875,10 @@ static long open_backing(struct mem_ctx *c, const VmaEntry *e)
 		ret = shm_get(c->dirfd, e->ino, e->pgoff + (e->end - e->start), &o);
 		if (ret)
 			return ret;
-		/* The task sees the same /proc mount as minicr (it is a fork of
-		 * minicr in minicr's mount namespace); /proc/self names minicr
-		 * the way that mount does, whatever our PID namespace. */
-		n = readlink("/proc/self", self, sizeof(self) - 1);
-		if (n < 0) {
-			ret = -errno;
-			pr_err("cannot read /proc/self: %s", errstr(ret));
-			return ret;
-		}
-		self[n] = '\0';
-		snprintf(proc_path, sizeof(proc_path), "/proc/%s/fd/%d", self, o->fd);
-		fd = remote_open(c, proc_path, O_RDWR);
+		fd = fdpass_send(c, o);
 		if (fd >= 0)
 			c->open_fd = fd;
-		/* Not cached: the memfd path is not compared by name. */
+		/* Not cached: each VMA gets its own copy of the fd. */
 		c->open_path = NULL;
 		return fd;
 	}
@@ -921,6 +1063,8 @@ static int map_vmas(struct mem_ctx *c)
 		ret = map_vma(c, i);
 	if (!ret)
 		ret = close_open_file(c);
+	if (!ret)
+		ret = fdpass_close(c);
 	return ret;
 }
 
@@ -1250,7 +1394,7 @@ int rst_mem_restore(int dirfd, struct rst_task *t)
 {
 	struct mem_ctx c = {
 		.t = t, .dirfd = dirfd, .pid = t->pid, .img_pid = t->pe->pid,
-		.pages_fd = -1, .open_fd = -1,
+		.pages_fd = -1, .open_fd = -1, .fdpass_sock = -1,
 	};
 	uint64_t t0 = now_us(), t1;
 	int ret, ret2;
@@ -1291,8 +1435,10 @@ int rst_mem_restore(int dirfd, struct rst_task *t)
 		ret = check_layout(&c);
 out:
 	if (c.started) {
-		if (ret)
+		if (ret) {
 			close_open_file(&c);
+			fdpass_close(&c);
+		}
 		/* Puts back the registers the thread had and its signal mask;
 		 * rst_threads_resume() sets the recorded ones. */
 		ret2 = remote_end(&c.r);
