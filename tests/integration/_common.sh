@@ -323,13 +323,14 @@ victim_start() {
 		fail "victim $1: ready file does not list the root $VICTIM_PID"
 }
 
-# victim_verify GEN T_RESTORE: ask every live task of the victim in VDIR to
-# check itself; wait (20 s) for all results, print them; returns 1 if one
+# victim_verify GEN T_RESTORE [T_RESTORED]: ask every live task of the
+# victim in VDIR to check itself (the times: mono_now before and after
+# minicr restore); wait (20 s) for all results, print them; returns 1 if one
 # is missing or says FAIL.
 victim_verify() {
 	local p i bad=0
 	rm -f "$VDIR"/result.*
-	echo "$1 $2" >"$VDIR/.verify.tmp"
+	echo "$1 $2 ${3:-$2}" >"$VDIR/.verify.tmp"
 	mv "$VDIR/.verify.tmp" "$VDIR/verify"
 	for p in "${VICTIM_LIVE[@]}"; do
 		for ((i = 0; i < 400; i++)); do
@@ -358,7 +359,7 @@ victim_verify() {
 # images: restore -d, check the tree equals the snapshot, nothing traced,
 # every task verifies itself, kill the restored tree by its PIDs.
 victim_restore_test() {
-	local sc=$1 method round img root out t0 tr snap after
+	local sc=$1 method round img root out t0 t1 tr snap after
 	local -a pids
 	for method in clone3 ns_last_pid; do
 		victim_start "$sc"
@@ -380,6 +381,7 @@ victim_restore_test() {
 			out=$("$MINICR" restore -d --pid-method="$method" "$img" 2>"$WORK/restore.err") ||
 				{ cat "$WORK/restore.err" >&2; cat "$VDIR/log" >&2; fail "$sc $method restore $round: minicr restore exited non-zero"; }
 			out=$(elapsed "$tr")
+			t1=$(mono_now)
 			[[ -d /proc/$root ]] || fail "$sc $method restore $round: root $root is not there"
 			after=$WORK/$sc-$method.after$round
 			snapshot "$root" >"$after"
@@ -391,7 +393,7 @@ victim_restore_test() {
 			compare_show "$snap.sorted" "$after.sorted" ||
 				{ ps -e -o pid,ppid,pgid,sid,stat,wchan:20,comm >&2; fail "$sc $method restore $round: restored tree differs from the one dumped (diff above)"; }
 			check_untraced "$root" || fail "$sc $method restore $round: tasks left traced"
-			victim_verify "$round" "$t0" ||
+			victim_verify "$round" "$t0" "$t1" ||
 				{ cat "$VDIR/log" >&2; fail "$sc $method restore $round: verification failed (above)"; }
 			ok "$sc, --pid-method=$method, restore $round ($out s): same tree, ${#VICTIM_LIVE[@]} live tasks verified"
 			kill_tree "$root"

@@ -12,8 +12,9 @@
  * per live task, "PID COMM". Zombies are not in it.
  *
  * Then every task polls (20 ms nanosleeps, EINTR retried) for DIR/verify,
- * whose content is "GEN T_RESTORE": a generation number chosen by the test
- * and the CLOCK_MONOTONIC time (seconds) taken just before `minicr restore`.
+ * whose content is "GEN T_RESTORE [T_RESTORED]": a generation number chosen
+ * by the test and the CLOCK_MONOTONIC times (seconds) taken just before
+ * `minicr restore` ran and just after it returned.
  * On seeing it each task checks its own state and writes DIR/result.PID:
  * "OK PID COMM [info]" or "FAIL PID COMM: what; what...". Afterwards every
  * task sleeps forever; the test kills the tree with SIGKILL.
@@ -50,7 +51,7 @@
  *   sleep     a task in nanosleep() (relative, retried with the remaining
  *             time on EINTR) and one in clock_nanosleep(TIMER_ABSTIME),
  *             both 3 s from ready; each must wake not before its deadline
- *             and at most 1 s after max(deadline, T_RESTORE), and go on
+ *             and at most 1 s after max(deadline, T_RESTORED), and go on
  *   attrs     cwd (a directory with a space in DIR), umask, rlimits,
  *             environment (getenv and /proc/self/environ), cmdline, comm,
  *             for the root and a child with different values (the child
@@ -96,7 +97,8 @@ static size_t g_infolen;
 
 struct verify {
 	long gen;
-	double t_restore;
+	double t_restore;      /* CLOCK_MONOTONIC just before minicr restore ran */
+	double t_restored;     /* ... and once it had returned */
 };
 
 /* ---------------------------------------------------------------- utils */
@@ -264,9 +266,15 @@ static bool verify_seen(struct verify *v)
 		return false;
 	if (read_whole(path, buf, sizeof(buf)) <= 0)
 		return false;
-	if (sscanf(buf, "%ld %lf", &v->gen, &v->t_restore) != 2)
+	switch (sscanf(buf, "%ld %lf %lf", &v->gen, &v->t_restore, &v->t_restored)) {
+	case 2:
+		v->t_restored = v->t_restore;
+		return true;
+	case 3:
+		return true;
+	default:
 		return false;
-	return true;
+	}
 }
 
 /* Poll for DIR/verify every 20 ms, calling tick (if any) each time. */
@@ -1388,19 +1396,19 @@ static void sleep_tick(void)
 
 static void sleep_check(struct verify *v)
 {
-	double late_limit = (g_sl.deadline > v->t_restore ? g_sl.deadline : v->t_restore) + 1.0;
+	double late_limit = (g_sl.deadline > v->t_restored ? g_sl.deadline : v->t_restored) + 1.0;
 	unsigned long t0 = g_sl.ticks;
 
 	CHECK(g_sl.woke > 0, "never woke");
 	CHECK(g_sl.woke >= g_sl.deadline, "woke %.3f s before the deadline",
 	      g_sl.deadline - g_sl.woke);
-	CHECK(g_sl.woke <= late_limit, "woke %.3f s after max(deadline, restore)",
+	CHECK(g_sl.woke <= late_limit, "woke %.3f s after max(deadline, end of restore)",
 	      g_sl.woke - late_limit + 1.0);
 	msleep(100);
 	sleep_tick();
 	CHECK(g_sl.ticks > t0 && t0 > 0, "does not go on after waking");
-	infof("woke %+.3fs vs deadline, %+.3fs vs restore, EINTR %d", g_sl.woke - g_sl.deadline,
-	      g_sl.woke - v->t_restore, g_sl.eintr);
+	infof("woke %+.3fs vs deadline, %+.3fs vs end of restore, EINTR %d",
+	      g_sl.woke - g_sl.deadline, g_sl.woke - v->t_restored, g_sl.eintr);
 }
 
 static void rel_sleeper_body(void)
