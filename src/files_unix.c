@@ -1,0 +1,721 @@
+/* Unix sockets (FD_UNIX_SK), see proto/sk-unix.proto.
+ *
+ * Dump: type, state, name, peer, queue lengths and a listener's pending
+ * connections come from one unix_diag dump of minicr's network namespace
+ * (sk_diag.h), taken when the first socket fd is classified (the tree is
+ * frozen). The receive queue is read without consuming it: MSG_PEEK at
+ * SO_PEEK_OFF offsets on minicr's pidfd_getfd copy, one entry per
+ * datagram/record, then SO_PEEK_OFF back to -1. Refused, naming task and
+ * fd: file descriptors in flight (SCM_RIGHTS), a pending connection whose
+ * client is outside the tree or already sent data, queued datagrams of an
+ * unnamed unconnected socket, a named socket connected other than by
+ * accept(). A socket connected to one outside the tree is external.
+ *
+ * Restore (in minicr): a connected pair, both in the tree, comes from one
+ * socketpair(); a socket whose peer is gone from one socketpair() whose
+ * other end is closed. Each queue is sent again from the other end, so it
+ * lands in the right receive queue in order. A listener is bound (its
+ * stale socket file unlinked first), listen()s, and its pending
+ * connections are made again, in order, by client sockets connect()ing to
+ * it: those are the clients' files. Queued datagrams of a bound socket
+ * without a peer in the tree are sent to its name from a temporary socket.
+ * An accepted socket cannot take its listener's name again: getsockname()
+ * on it then returns an unnamed address (warned). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "files.h"
+#include "log.h"
+#include "sk-unix.pb-c.h"
+#include "sk_diag.h"
+#include "util.h"
+
+#define RCV_SHUTDOWN  1
+#define SEND_SHUTDOWN 2
+#define MAX_DGRAM     (4u << 20)   /* larger than any sndbuf allows */
+#define MAX_MSGS      100000u
+
+static struct unix_diag_table diag;
+static int diag_state;      /* 0 not collected, 1 ok, -errno failed */
+
+static const struct unix_diag_info *diag_find(uint32_t ino)
+{
+	if (!diag_state)
+		diag_state = sk_diag_unix_collect(&diag) ?: 1;
+	return diag_state == 1 ? sk_diag_unix_find(&diag, ino) : NULL;
+}
+
+/* ---- dump ---- */
+
+static bool unix_match(const struct fd_dump_info *fi)
+{
+	return S_ISSOCK(fi->st.st_mode) && !strncmp(fi->link, "socket:", 7) &&
+	       diag_find(fi->st.st_ino);
+}
+
+/* The first fd in the tree on socket inode ino, or NULL. */
+static const struct fd_dump_info *tree_socket(const struct files_dump *d, uint32_t ino)
+{
+	for (size_t i = 0; i < files_dump_nr_fds(d); i++) {
+		const struct fd_dump_info *o = files_dump_fd(d, i);
+
+		if (S_ISSOCK(o->st.st_mode) && o->st.st_ino == ino && o->ops == &files_unix_ops)
+			return o;
+	}
+	return NULL;
+}
+
+/* The listener client waits on, or NULL. unix_diag lists a listener's
+ * pending connections by their clients' inodes (the peers of the embryo
+ * sockets in its queue, which are in no table). */
+static const struct unix_diag_info *listener_of(uint32_t client)
+{
+	for (size_t i = 0; i < diag.nr; i++)
+		for (size_t j = 0; j < diag.e[i].nr_icons; j++)
+			if (diag.e[i].icons[j] == client)
+				return &diag.e[i];
+	return NULL;
+}
+
+static bool is_listener_name(const struct unix_diag_info *ui)
+{
+	for (size_t i = 0; i < diag.nr; i++)
+		if (diag.e[i].state == TCP_LISTEN && diag.e[i].name_len == ui->name_len &&
+		    !memcmp(diag.e[i].name, ui->name, ui->name_len))
+			return true;
+	return false;
+}
+
+struct msgs {
+	ProtobufCBinaryData *m;
+	size_t nr;
+};
+
+static int msgs_add(struct msgs *q, const void *buf, size_t len)
+{
+	ProtobufCBinaryData *nm = realloc(q->m, (q->nr + 1) * sizeof(*nm));
+
+	if (!nm)
+		return -ENOMEM;
+	q->m = nm;
+	nm[q->nr].len = len;
+	nm[q->nr].data = malloc(len ? len : 1);
+	if (!nm[q->nr].data)
+		return -ENOMEM;
+	memcpy(nm[q->nr].data, buf, len);
+	q->nr++;
+	return 0;
+}
+
+/* SCM_RIGHTS in a peeked message installed fds in minicr: close them,
+ * and say so. */
+static bool drop_rights(struct msghdr *mh)
+{
+	bool found = false;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		found = true;
+		for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
+			close(((int *)CMSG_DATA(c))[i]);
+	}
+	return found;
+}
+
+/* The receive queue of the socket of local fd, unchanged. */
+static int peek_queue(int fd, int type, const char *what, struct msgs *q)
+{
+	size_t cap = type == SOCK_STREAM ? 65536 : MAX_DGRAM;
+	char ctl[CMSG_SPACE(sizeof(int) * 253) + CMSG_SPACE(sizeof(struct ucred))];
+	int zero = 0, minus1 = -1, ret = 0;
+	uint8_t *blob = NULL, *buf;
+	size_t blob_len = 0;
+
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0) {
+		ret = -errno;
+		pr_err("%s: SO_PEEK_OFF 0: %s", what, errstr(ret));
+		goto out;
+	}
+	for (size_t n = 0;; n++) {
+		struct iovec iov = { buf, cap };
+		struct msghdr mh = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = ctl, .msg_controllen = sizeof(ctl),
+		};
+		ssize_t got;
+
+		if (n == MAX_MSGS) {
+			pr_err("%s: more than %u queued messages", what, MAX_MSGS);
+			ret = -E2BIG;
+			break;
+		}
+		got = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (got < 0) {
+			if (errno != EAGAIN)  {
+				ret = -errno;
+				pr_err("%s: recvmsg(MSG_PEEK): %s", what, errstr(ret));
+			}
+			break;
+		}
+		if (drop_rights(&mh)) {
+			pr_err("%s: its receive queue holds file descriptors in flight "
+			       "(SCM_RIGHTS); minicr cannot dump them", what);
+			ret = -EOPNOTSUPP;
+			break;
+		}
+		if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+			pr_err("%s: a queued message does not fit in %zu bytes", what, cap);
+			ret = -E2BIG;
+			break;
+		}
+		if (type == SOCK_STREAM) {
+			uint8_t *nb;
+
+			if (!got)
+				break;          /* end of stream: peer shut down */
+			nb = realloc(blob, blob_len + got);
+			if (!nb) {
+				ret = -ENOMEM;
+				break;
+			}
+			blob = nb;
+			memcpy(blob + blob_len, buf, got);
+			blob_len += got;
+		} else {
+			ret = msgs_add(q, buf, got);
+			if (ret)
+				break;
+		}
+	}
+	if (!ret && blob_len)
+		ret = msgs_add(q, blob, blob_len);
+	/* Back to "no peek offset", as the task had it: the queue and the
+	 * socket look untouched. */
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &minus1, sizeof(minus1)) < 0 && !ret) {
+		ret = -errno;
+		pr_err("%s: SO_PEEK_OFF -1: %s", what, errstr(ret));
+	}
+out:
+	free(blob);
+	free(buf);
+	return ret;
+}
+
+static int get_int_opt(int fd, int opt, const char *name, const char *what, uint32_t *v)
+{
+	socklen_t len = sizeof(int);
+	int val, ret;
+
+	if (getsockopt(fd, SOL_SOCKET, opt, &val, &len) < 0) {
+		ret = -errno;
+		pr_err("%s: getsockopt %s: %s", what, name, errstr(ret));
+		return ret;
+	}
+	*v = val;
+	return 0;
+}
+
+static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEntry *fe)
+{
+	const struct unix_diag_info *ui = diag_find(fi->st.st_ino), *peer = NULL;
+	const struct fd_dump_info *pfi;
+	struct msgs q = { 0 };
+	UnixSkEntry *se;
+	char what[96];
+	uint32_t v;
+	int fd, ret;
+
+	snprintf(what, sizeof(what), "task %d: fd %d (%s)", fi->pid, fi->fd, fi->link);
+	if (!ui)
+		return -ENOENT;
+	if (ui->type != SOCK_STREAM && ui->type != SOCK_DGRAM && ui->type != SOCK_SEQPACKET) {
+		pr_err("%s: unix socket of type %u; minicr cannot dump it", what, ui->type);
+		return -EOPNOTSUPP;
+	}
+	if (ui->state != TCP_ESTABLISHED && ui->state != TCP_CLOSE && ui->state != TCP_LISTEN) {
+		pr_err("%s: unix socket in state %u; minicr cannot dump it", what, ui->state);
+		return -EOPNOTSUPP;
+	}
+	se = malloc(sizeof(*se));
+	if (!se)
+		return -ENOMEM;
+	unix_sk_entry__init(se);
+	fe->unix_sk = se;
+	se->ino = ui->ino;
+	se->type = ui->type;
+	se->state = ui->state;
+	if (ui->name_len) {
+		se->has_name = 1;
+		se->name.len = ui->name_len;
+		se->name.data = malloc(ui->name_len);
+		if (!se->name.data)
+			return -ENOMEM;
+		memcpy(se->name.data, ui->name, ui->name_len);
+	}
+	se->has_shutdown = 1;
+	se->shutdown = ui->shutdown;
+
+	if (ui->state == TCP_LISTEN) {
+		if (!ui->name_len) {
+			pr_err("%s: listening unix socket without a name", what);
+			return -EOPNOTSUPP;
+		}
+		se->has_backlog = 1;
+		se->backlog = ui->wqueue;
+		se->pending_file_ids = calloc(ui->nr_icons ? ui->nr_icons : 1, sizeof(uint32_t));
+		if (!se->pending_file_ids)
+			return -ENOMEM;
+		for (size_t i = 0; i < ui->nr_icons; i++) {
+			pfi = ui->icons[i] ? tree_socket(d, ui->icons[i]) : NULL;
+			if (!pfi) {
+				pr_err("%s: its pending connection %zu comes from %s; minicr "
+				       "cannot dump it", what, i + 1,
+				       ui->icons[i] ? "a socket outside the tree" : "a closed socket");
+				return -EOPNOTSUPP;
+			}
+			se->pending_file_ids[se->n_pending_file_ids++] = pfi->file_id;
+		}
+	} else if (ui->peer) {
+		se->has_peer_ino = 1;
+		se->peer_ino = ui->peer;
+		peer = diag_find(ui->peer);
+		pfi = tree_socket(d, ui->peer);
+		if (pfi) {
+			se->has_peer_file_id = 1;
+			se->peer_file_id = pfi->file_id;
+			if (ui->name_len && ui->type != SOCK_DGRAM) {
+				if (!is_listener_name(ui)) {
+					pr_err("%s: connected unix socket bound to a name of its "
+					       "own; minicr cannot restore it", what);
+					return -EOPNOTSUPP;
+				}
+				se->has_accepted = se->accepted = 1;
+			}
+			if (peer && peer->name_len && ui->type != SOCK_DGRAM &&
+			    !is_listener_name(peer)) {
+				pr_err("%s: its peer is bound to a name of its own; minicr "
+				       "cannot restore it", what);
+				return -EOPNOTSUPP;
+			}
+			if (ui->type == SOCK_DGRAM && (!peer || peer->peer != ui->ino ||
+						       ui->name_len || peer->name_len)) {
+				pr_err("%s: datagram socket connected one way or by name; minicr "
+				       "restores only unnamed datagram socket pairs", what);
+				return -EOPNOTSUPP;
+			}
+		} else if (listener_of(ui->ino)) {
+			const struct unix_diag_info *l = listener_of(ui->ino);
+
+			pfi = tree_socket(d, l->ino);
+			if (!pfi)
+				return files_mark_external(fi, fe, fi->link,
+							   "it waits to be accepted by a listener outside the tree");
+			if (ui->wqueue) {
+				pr_err("%s: it sent data on a connection not yet accepted; "
+				       "minicr cannot dump that", what);
+				return -EOPNOTSUPP;
+			}
+			if (ui->name_len) {
+				pr_err("%s: pending client bound to a name; minicr cannot restore it",
+				       what);
+				return -EOPNOTSUPP;
+			}
+			se->has_listener_file_id = 1;
+			se->listener_file_id = pfi->file_id;
+		} else if (peer) {
+			return files_mark_external(fi, fe, fi->link,
+						   "it is connected to a socket outside the tree");
+		} else {
+			pr_err("%s: connected to socket inode %u, which is not in minicr's "
+			       "network namespace; minicr cannot dump it", what, ui->peer);
+			return -EOPNOTSUPP;
+		}
+	}
+	/* A stream socket connected with no peer inode: the peer was closed
+	 * (the kernel reports inode 0); restored as a pair whose other end is
+	 * closed. */
+
+	fd = files_dump_local_fd(d, fi);
+	if (fd < 0)
+		return fd;
+	if ((ret = get_int_opt(fd, SO_SNDBUF, "SO_SNDBUF", what, &se->sndbuf)) ||
+	    (ret = get_int_opt(fd, SO_RCVBUF, "SO_RCVBUF", what, &se->rcvbuf)) ||
+	    (ret = get_int_opt(fd, SO_PASSCRED, "SO_PASSCRED", what, &v)))
+		return ret;
+	se->has_sndbuf = se->has_rcvbuf = se->has_passcred = 1;
+	se->passcred = !!v;
+	if (ui->state == TCP_LISTEN)
+		return 0;
+	ret = peek_queue(fd, ui->type, what, &q);
+	se->queue = q.m;
+	se->n_queue = q.nr;
+	if (ret)
+		return ret;
+	if (q.nr && ui->type == SOCK_DGRAM && !se->has_peer_file_id && !ui->name_len) {
+		pr_err("%s: datagrams queued on an unnamed, unconnected socket; minicr "
+		       "cannot send them to it again", what);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* ---- restore ---- */
+
+static socklen_t make_addr(const UnixSkEntry *se, struct sockaddr_un *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	memcpy(a->sun_path, se->name.data, se->name.len);
+	return offsetof(struct sockaddr_un, sun_path) + se->name.len;
+}
+
+static int new_socket(const FileEntry *fe, const char *what)
+{
+	int fd = socket(AF_UNIX, fe->unix_sk->type | SOCK_CLOEXEC, 0), ret;
+
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("%s: socket: %s", what, errstr(ret));
+		return ret;
+	}
+	return fd;
+}
+
+/* Options and status flags; the framework sets the flags of the file it
+ * opened itself, not of those handed to the registry, so it is done here
+ * for every socket made. */
+static int set_opts(int fd, const FileEntry *fe, const char *what)
+{
+	const UnixSkEntry *se = fe->unix_sk;
+	int v, ret;
+
+	if (se->has_sndbuf) {
+		v = se->sndbuf / 2;     /* the kernel doubles what is set */
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) < 0)
+			goto fail;
+	}
+	if (se->has_rcvbuf) {
+		v = se->rcvbuf / 2;
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
+			goto fail;
+	}
+	if (se->passcred) {
+		v = 1;
+		if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &v, sizeof(v)) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	ret = -errno;
+	pr_err("%s: setsockopt (buffer sizes, SO_PASSCRED): %s", what, errstr(ret));
+	return ret;
+}
+
+static int set_flags(int fd, const FileEntry *fe, const char *what)
+{
+	int ret;
+
+	if (fcntl(fd, F_SETFL, fe->flags & (O_NONBLOCK | O_ASYNC)) < 0) {
+		ret = -errno;
+		pr_err("%s: fcntl(F_SETFL, 0%o): %s", what, fe->flags, errstr(ret));
+		return ret;
+	}
+	return 0;
+}
+
+static int do_bind(int fd, const FileEntry *fe, const char *what)
+{
+	const UnixSkEntry *se = fe->unix_sk;
+	struct sockaddr_un a;
+	socklen_t len = make_addr(se, &a);
+	struct stat st;
+	int ret;
+
+	/* A path bound at dump time is still there (the dumped socket made
+	 * it): it is this tree's stale file, not someone else's. */
+	if (a.sun_path[0]) {
+		char path[sizeof(a.sun_path) + 1] = { 0 };
+
+		memcpy(path, a.sun_path, se->name.len);
+		if (!lstat(path, &st)) {
+			if (!S_ISSOCK(st.st_mode)) {
+				pr_err("%s: %s exists and is not a socket", what, path);
+				return -EEXIST;
+			}
+			if (unlink(path) < 0) {
+				ret = -errno;
+				pr_err("%s: unlink stale socket file %s: %s", what, path, errstr(ret));
+				return ret;
+			}
+		}
+	}
+	if (bind(fd, (struct sockaddr *)&a, len) < 0) {
+		ret = -errno;
+		pr_err("%s: bind to %s%.*s: %s", what, a.sun_path[0] ? "" : "@",
+		       (int)se->name.len - !a.sun_path[0], a.sun_path + !a.sun_path[0], errstr(ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* Send what fe's socket had queued, from 'from' (its peer end) or to
+ * fe's name when to_name. */
+static int send_queue(int from, const FileEntry *fe, bool to_name, const char *what)
+{
+	const UnixSkEntry *se = fe->unix_sk;
+	struct sockaddr_un a;
+	socklen_t alen = to_name ? make_addr(se, &a) : 0;
+	int ret;
+
+	for (size_t i = 0; i < se->n_queue; i++) {
+		const ProtobufCBinaryData *m = &se->queue[i];
+		size_t done = 0;
+
+		do {
+			ssize_t n = sendto(from, m->data + done, m->len - done,
+					   MSG_DONTWAIT | MSG_NOSIGNAL,
+					   to_name ? (struct sockaddr *)&a : NULL, alen);
+
+			if (n < 0) {
+				ret = -errno;
+				pr_err("%s: sending queued message %zu (%zu bytes) again: %s",
+				       what, i + 1, m->len, errstr(ret));
+				return ret;
+			}
+			done += n;
+		} while (done < m->len && se->type == SOCK_STREAM);
+	}
+	return 0;
+}
+
+static int do_shutdown(int fd, uint32_t bits, const char *what)
+{
+	int how, ret;
+
+	if (!(bits & (RCV_SHUTDOWN | SEND_SHUTDOWN)))
+		return 0;
+	how = (bits & RCV_SHUTDOWN) && (bits & SEND_SHUTDOWN) ? SHUT_RDWR :
+	      bits & RCV_SHUTDOWN ? SHUT_RD : SHUT_WR;
+	if (shutdown(fd, how) < 0) {
+		ret = -errno;
+		pr_err("%s: shutdown(%d): %s", what, how, errstr(ret));
+		return ret;
+	}
+	return 0;
+}
+
+static const FileEntry *unix_entry(struct files_rst *r, uint32_t id, const char *what)
+{
+	const FileEntry *fe = files_rst_entry(r, id);
+
+	if (!fe || fe->kind != FD_KIND__FD_UNIX_SK || !fe->unix_sk) {
+		pr_err("%s: file %u is not a unix socket in the image", what, id);
+		return NULL;
+	}
+	return fe;
+}
+
+/* A connected pair (peer may be NULL: the peer was closed). */
+static int open_pair(struct files_rst *r, const FileEntry *fe, const FileEntry *peer,
+		     const char *what)
+{
+	int sv[2] = { -1, -1 }, ret;
+
+	if (socketpair(AF_UNIX, fe->unix_sk->type | SOCK_CLOEXEC, 0, sv) < 0) {
+		ret = -errno;
+		pr_err("%s: socketpair: %s", what, errstr(ret));
+		return ret;
+	}
+	if (fe->unix_sk->accepted || (peer && peer->unix_sk->accepted))
+		pr_warn("%s: an accept()ed socket of the pair is restored unnamed "
+			"(getsockname() will not return its listener's name)", what);
+	ret = set_opts(sv[0], fe, what);
+	if (!ret && peer)
+		ret = set_opts(sv[1], peer, what);
+	if (!ret)
+		ret = send_queue(sv[1], fe, false, what);
+	if (!ret && peer)
+		ret = send_queue(sv[0], peer, false, what);
+	if (!ret)
+		ret = do_shutdown(sv[0], fe->unix_sk->shutdown, what);
+	if (!ret && peer)
+		ret = do_shutdown(sv[1], peer->unix_sk->shutdown, what);
+	if (ret)
+		goto fail;
+	if (peer) {
+		ret = set_flags(sv[1], peer, what);
+		if (!ret)
+			ret = files_rst_stash(r, peer->id, sv[1]);
+		sv[1] = -1;
+		if (ret)
+			goto fail;
+	} else {
+		close(sv[1]);   /* the peer was closed: so is this one's */
+	}
+	return sv[0];
+fail:
+	close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	return ret;
+}
+
+/* The listener lfe, bound and listening, with its pending connections
+ * made again in order (their clients stashed in the registry, except
+ * keep_id's, returned in *kept). Returns the listener's fd when keep_id is
+ * 0, else stashes it. */
+static int open_listener(struct files_rst *r, const FileEntry *lfe, uint32_t keep_id, int *kept)
+{
+	const UnixSkEntry *se = lfe->unix_sk;
+	struct sockaddr_un a;
+	socklen_t alen;
+	char what[64];
+	int lfd, ret;
+
+	snprintf(what, sizeof(what), "file %u (unix listener)", lfe->id);
+	if (!se->has_name) {
+		pr_err("%s: no name in the image", what);
+		return -EINVAL;
+	}
+	alen = make_addr(se, &a);
+	lfd = new_socket(lfe, what);
+	if (lfd < 0)
+		return lfd;
+	ret = set_opts(lfd, lfe, what);
+	if (!ret)
+		ret = do_bind(lfd, lfe, what);
+	if (ret)
+		goto fail;
+	if (listen(lfd, se->backlog) < 0) {
+		ret = -errno;
+		pr_err("%s: listen(%u): %s", what, se->backlog, errstr(ret));
+		goto fail;
+	}
+	for (size_t i = 0; i < se->n_pending_file_ids; i++) {
+		const FileEntry *cfe = unix_entry(r, se->pending_file_ids[i], what);
+		int cfd;
+
+		if (!cfe) {
+			ret = -EINVAL;
+			goto fail;
+		}
+		cfd = new_socket(cfe, what);
+		if (cfd < 0) {
+			ret = cfd;
+			goto fail;
+		}
+		ret = set_opts(cfd, cfe, what);
+		if (!ret && connect(cfd, (struct sockaddr *)&a, alen) < 0) {
+			ret = -errno;
+			pr_err("%s: pending connection %zu (file %u): connect: %s", what, i + 1,
+			       cfe->id, errstr(ret));
+		}
+		if (!ret)
+			ret = set_flags(cfd, cfe, what);
+		if (ret) {
+			close(cfd);
+			goto fail;
+		}
+		if (cfe->id == keep_id) {
+			*kept = cfd;
+			continue;
+		}
+		ret = files_rst_stash(r, cfe->id, cfd);
+		if (ret)
+			goto fail;
+	}
+	if (!keep_id)
+		return lfd;
+	ret = set_flags(lfd, lfe, what);
+	if (!ret)
+		ret = files_rst_stash(r, lfe->id, lfd);
+	return ret;
+fail:
+	close(lfd);
+	return ret;
+}
+
+static int unix_open(struct files_rst *r, const FileEntry *fe)
+{
+	const UnixSkEntry *se = fe->unix_sk;
+	char what[64];
+	int fd, ret;
+
+	snprintf(what, sizeof(what), "file %u (unix socket)", fe->id);
+	if (!se) {
+		pr_err("%s: no unix socket part in the image", what);
+		return -EINVAL;
+	}
+	if (se->state == TCP_LISTEN)
+		return open_listener(r, fe, 0, NULL);
+	if (se->has_listener_file_id) {
+		const FileEntry *lfe = unix_entry(r, se->listener_file_id, what);
+		int kept = -1;
+
+		if (!lfe)
+			return -EINVAL;
+		ret = open_listener(r, lfe, fe->id, &kept);
+		if (ret)
+			return ret;
+		if (kept < 0) {
+			pr_err("%s: not among the pending connections of file %u", what, lfe->id);
+			return -EINVAL;
+		}
+		return kept;
+	}
+	if (se->has_peer_file_id) {
+		const FileEntry *peer = unix_entry(r, se->peer_file_id, what);
+
+		if (!peer)
+			return -EINVAL;
+		return open_pair(r, fe, peer, what);
+	}
+	if (se->state == TCP_ESTABLISHED && se->type != SOCK_DGRAM)
+		return open_pair(r, fe, NULL, what);
+	/* Unconnected, maybe bound. */
+	fd = new_socket(fe, what);
+	if (fd < 0)
+		return fd;
+	ret = set_opts(fd, fe, what);
+	if (!ret && se->has_name)
+		ret = do_bind(fd, fe, what);
+	if (!ret && se->n_queue) {
+		int tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		if (tmp < 0) {
+			ret = -errno;
+			pr_err("%s: socket for the queued datagrams: %s", what, errstr(ret));
+		} else {
+			ret = send_queue(tmp, fe, true, what);
+			close(tmp);
+		}
+	}
+	if (!ret)
+		ret = do_shutdown(fd, se->shutdown, what);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+const struct file_ops files_unix_ops = {
+	.kind = FD_KIND__FD_UNIX_SK,
+	.name = "unix socket",
+	.match = unix_match,
+	.dump = unix_dump,
+	.open = unix_open,
+};

@@ -1,0 +1,363 @@
+/* minicr-test-sk: unix sockets with queued data and pending connections
+ * across a dump, for tests/integration/unix-*.sh.
+ *
+ *   minicr-test-sk --dir DIR --mode stream|dgram|seqpacket|listen
+ *
+ * stream/dgram/seqpacket: a parent and a child joined by a socketpair of
+ * that type. Before DIR/ready ("PARENT CHILD"), the child sends the parent
+ * 1000 bytes (stream) or 5 messages of different sizes (one empty for
+ * dgram), and the parent sends the child 300 bytes or 3 messages; nobody
+ * reads. After DIR/go each checks it receives exactly that, message
+ * boundaries kept and nothing more queued; the child then sends 500 bytes
+ * (or 2 messages) and exits; the parent checks them, then EOF (stream,
+ * seqpacket).
+ *
+ * listen: the parent listens on DIR/sock (backlog 7). Child A connects and
+ * is accepted, then sends 100 bytes the parent does not read. Children B1
+ * and B2 connect, in this order, and are not accepted. After DIR/go: the
+ * parent reads A's 100 bytes, accepts twice and must get B1 then B2 (each
+ * sends its name after go), then connects to DIR/sock itself and accepts
+ * that, checking the listener still works.
+ *
+ * Verdict in DIR/result: "OK ..." or "FAIL ...". */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *dir;
+
+static void put_file(const char *name, const char *fmt, ...)
+{
+	char path[4096], tmp[4096];
+	va_list ap;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
+	f = fopen(tmp, "w");
+	if (!f)
+		exit(3);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	if (fclose(f) || rename(tmp, path))
+		exit(3);
+}
+
+static void wait_file(const char *name)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	while (access(path, F_OK))
+		nanosleep(&ts, NULL);
+}
+
+static char failure[512];
+
+#define CHECK(cond, ...) do { \
+	if (!(cond)) { \
+		snprintf(failure, sizeof(failure), __VA_ARGS__); \
+		return -1; \
+	} \
+} while (0)
+
+static unsigned char pattern(unsigned seed, size_t i)
+{
+	return (unsigned char)(seed * 31 + i * 7 + i / 253);
+}
+
+static void fill(unsigned char *b, unsigned seed, size_t from, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = pattern(seed, from + i);
+}
+
+static int send_all(int fd, unsigned seed, size_t from, size_t n)
+{
+	unsigned char b[4096];
+
+	fill(b, seed, from, n);
+	for (size_t done = 0; done < n;) {
+		ssize_t w = send(fd, b + done, n - done, MSG_NOSIGNAL);
+
+		CHECK(w > 0, "send: %s", strerror(errno));
+		done += w;
+	}
+	return 0;
+}
+
+/* Exactly n bytes of the stream, as sent from offset 'from'. */
+static int recv_stream(int fd, unsigned seed, size_t from, size_t n)
+{
+	unsigned char b[4096];
+
+	for (size_t got = 0; got < n;) {
+		ssize_t r = recv(fd, b + got, n - got, 0);
+
+		CHECK(r > 0, "stream: recv after %zu of %zu bytes: %s", got, n,
+		      r ? strerror(errno) : "EOF");
+		got += r;
+	}
+	for (size_t i = 0; i < n; i++)
+		CHECK(b[i] == pattern(seed, from + i), "stream: byte %zu is 0x%02x, want 0x%02x",
+		      from + i, b[i], pattern(seed, from + i));
+	return 0;
+}
+
+/* Message k of a sender: its size and content. */
+static const size_t msg_sizes[] = { 1, 0, 700, 33, 4000, 2, 1500 };
+
+static int send_msg(int fd, unsigned seed, int k, int type)
+{
+	unsigned char b[4096];
+	size_t n = msg_sizes[k];
+	ssize_t w;
+
+	if (type == SOCK_SEQPACKET && !n)
+		n = 5;          /* an empty record would read as EOF */
+	fill(b, seed + k, 0, n);
+	w = send(fd, b, n, MSG_NOSIGNAL);
+	CHECK(w == (ssize_t)n, "send message %d: %s", k, strerror(errno));
+	return 0;
+}
+
+static int recv_msg(int fd, unsigned seed, int k, int type)
+{
+	unsigned char b[8192];
+	size_t n = msg_sizes[k];
+	ssize_t r;
+
+	if (type == SOCK_SEQPACKET && !n)
+		n = 5;
+	r = recv(fd, b, sizeof(b), 0);
+	CHECK(r >= 0, "message %d: recv: %s", k, strerror(errno));
+	CHECK((size_t)r == n, "message %d: %zd bytes, want %zu (boundaries lost?)", k, r, n);
+	for (size_t i = 0; i < n; i++)
+		CHECK(b[i] == pattern(seed + k, i), "message %d: byte %zu differs", k, i);
+	return 0;
+}
+
+static int nothing_queued(int fd, const char *who)
+{
+	char c;
+	ssize_t r = recv(fd, &c, 1, MSG_DONTWAIT);
+
+	CHECK(r < 0 && errno == EAGAIN, "%s: more queued than expected (recv %zd)", who, r);
+	return 0;
+}
+
+static int pair_child(int s, int type)
+{
+	if (type == SOCK_STREAM) {
+		if (send_all(s, 1, 0, 1000))
+			return -1;
+	} else {
+		for (int k = 0; k < 5; k++)
+			if (send_msg(s, 1, k, type))
+				return -1;
+	}
+	put_file("child-sent", "%d", getpid());
+	wait_file("go");
+	if (type == SOCK_STREAM) {
+		if (recv_stream(s, 2, 0, 300) || nothing_queued(s, "child"))
+			return -1;
+		return send_all(s, 1, 1000, 500);
+	}
+	for (int k = 0; k < 3; k++)
+		if (recv_msg(s, 2, k, type))
+			return -1;
+	if (nothing_queued(s, "child"))
+		return -1;
+	for (int k = 5; k < 7; k++)
+		if (send_msg(s, 1, k, type))
+			return -1;
+	return 0;
+}
+
+static int run_pair(int type)
+{
+	int sv[2], status;
+	pid_t child;
+	char c;
+
+	CHECK(!socketpair(AF_UNIX, type, 0, sv), "socketpair: %s", strerror(errno));
+	child = fork();
+	CHECK(child >= 0, "fork: %s", strerror(errno));
+	if (!child) {
+		close(sv[0]);
+		if (pair_child(sv[1], type)) {
+			fprintf(stderr, "child: %s\n", failure);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	close(sv[1]);
+	wait_file("child-sent");
+	if (type == SOCK_STREAM) {
+		if (send_all(sv[0], 2, 0, 300))
+			return -1;
+	} else {
+		for (int k = 0; k < 3; k++)
+			if (send_msg(sv[0], 2, k, type))
+				return -1;
+	}
+	put_file("ready", "%d %d", getpid(), child);
+	wait_file("go");
+	if (type == SOCK_STREAM) {
+		if (recv_stream(sv[0], 1, 0, 1500))
+			return -1;
+	} else {
+		for (int k = 0; k < 7; k++)
+			if (recv_msg(sv[0], 1, k, type))
+				return -1;
+	}
+	CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && !WEXITSTATUS(status),
+	      "child failed (status 0x%x, see log)", status);
+	if (type == SOCK_DGRAM)
+		return nothing_queued(sv[0], "parent");
+	CHECK(recv(sv[0], &c, 1, 0) == 0, "no EOF after the child exited");
+	return 0;
+}
+
+static int connect_to(const struct sockaddr_un *a)
+{
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (s < 0 || connect(s, (const struct sockaddr *)a, sizeof(*a)))
+		return -1;
+	return s;
+}
+
+static pid_t client(const struct sockaddr_un *a, const char *name, bool send_early)
+{
+	pid_t p = fork();
+	int s;
+
+	if (p)
+		return p;
+	s = connect_to(a);
+	if (s < 0)
+		_exit(4);
+	if (send_early && send_all(s, 3, 0, 100))
+		_exit(5);
+	put_file(name, "%d", getpid());
+	wait_file("go");
+	if (!send_early && send(s, name, strlen(name) + 1, MSG_NOSIGNAL) != (ssize_t)strlen(name) + 1)
+		_exit(6);
+	/* Wait for the parent to close, so the connection stays up. */
+	{
+		char c;
+
+		while (recv(s, &c, 1, 0) > 0)
+			;
+	}
+	_exit(0);
+}
+
+static int expect_name(int conn, const char *want)
+{
+	char buf[32] = { 0 };
+	ssize_t r = recv(conn, buf, sizeof(buf) - 1, 0);
+
+	CHECK(r == (ssize_t)strlen(want) + 1 && !strcmp(buf, want),
+	      "accepted connection says \"%s\" (%zd bytes), want \"%s\" (pending order lost?)",
+	      r > 0 ? buf : "", r, want);
+	return 0;
+}
+
+static int run_listen(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	pid_t kids[3];
+	int l, ca, c1, c2, me, mine, status;
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s/sock", dir);
+	unlink(a.sun_path);
+	l = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(l >= 0 && !bind(l, (struct sockaddr *)&a, sizeof(a)) && !listen(l, 7),
+	      "listen on %s: %s", a.sun_path, strerror(errno));
+	kids[0] = client(&a, "A", true);
+	ca = accept(l, NULL, NULL);
+	CHECK(ca >= 0, "accept A: %s", strerror(errno));
+	wait_file("A");
+	kids[1] = client(&a, "B1", false);
+	wait_file("B1");
+	kids[2] = client(&a, "B2", false);
+	wait_file("B2");
+	put_file("ready", "%d %d %d %d", getpid(), kids[0], kids[1], kids[2]);
+	wait_file("go");
+	if (recv_stream(ca, 3, 0, 100) || nothing_queued(ca, "connection A"))
+		return -1;
+	c1 = accept(l, NULL, NULL);
+	CHECK(c1 >= 0, "accept of pending B1: %s", strerror(errno));
+	if (expect_name(c1, "B1"))
+		return -1;
+	c2 = accept(l, NULL, NULL);
+	CHECK(c2 >= 0, "accept of pending B2: %s", strerror(errno));
+	if (expect_name(c2, "B2"))
+		return -1;
+	me = connect_to(&a);
+	CHECK(me >= 0, "new connection to %s after restore: %s", a.sun_path, strerror(errno));
+	mine = accept4(l, NULL, NULL, SOCK_NONBLOCK);
+	CHECK(mine >= 0, "accept of a new connection: %s", strerror(errno));
+	{
+		char c = 0;
+
+		CHECK(send(me, "x", 1, 0) == 1 && recv(mine, &c, 1, 0) == 1 && c == 'x',
+		      "new connection does not carry data");
+	}
+	close(ca);
+	close(c1);
+	close(c2);
+	for (int i = 0; i < 3; i++)
+		CHECK(waitpid(kids[i], &status, 0) == kids[i] && WIFEXITED(status) &&
+		      !WEXITSTATUS(status), "client %d failed (status 0x%x)", i, status);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = NULL;
+	int ret;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--dir"))
+			dir = argv[i + 1];
+		else if (!strcmp(argv[i], "--mode"))
+			mode = argv[i + 1];
+	}
+	if (!dir || !mode) {
+		fprintf(stderr, "usage: %s --dir DIR --mode stream|dgram|seqpacket|listen\n",
+			argv[0]);
+		return 2;
+	}
+	if (!strcmp(mode, "stream"))
+		ret = run_pair(SOCK_STREAM);
+	else if (!strcmp(mode, "dgram"))
+		ret = run_pair(SOCK_DGRAM);
+	else if (!strcmp(mode, "seqpacket"))
+		ret = run_pair(SOCK_SEQPACKET);
+	else if (!strcmp(mode, "listen"))
+		ret = run_listen();
+	else
+		return 2;
+	if (ret) {
+		put_file("result", "FAIL %s: %s", mode, failure);
+		return 1;
+	}
+	put_file("result", "OK %s: queued data, boundaries and connections as before", mode);
+	return 0;
+}
