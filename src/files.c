@@ -912,8 +912,10 @@ int files_rst_task(struct rst_call *c, pid_t img_pid)
 	/* The task inherited minicr's fds, among them the pidfd at the same
 	 * number; move it off the recorded numbers, then close the rest. */
 	pidfd = r->self_pidfd;
-	for (q = pidfd; fd_recorded(&t, q); q = q == pidfd ? 0 : q + 1)
-		;
+	q = pidfd;
+	if (fd_recorded(&t, q))
+		for (q = 0; fd_recorded(&t, q); q++)
+			;
 	if (q != pidfd) {
 		ret = rst_call(c, "dup3 of minicr's pidfd", __NR_dup3, pidfd, q, O_CLOEXEC,
 			       0, 0, 0);
