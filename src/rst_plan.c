@@ -234,15 +234,10 @@ static int check_input(const struct plan_task *t, size_t nr, char *err, size_t l
 			return fail(err, len, "task %d: its parent %d is a zombie", t[i].pid, t[p].pid);
 	}
 	for (size_t i = 0; i < nr; i++) {
-		int k = task_index(t, nr, t[i].pgid);
+		/* A group whose leader moved to another group is created by
+		 * that leader, which leaves once the members are in. */
+		int k = task_index(t, nr, t[i].sid);
 
-		/* A group whose leader is in the tree but left it: the leader
-		 * would have to create it and move on; not supported. */
-		if (k >= 0 && t[k].pgid != t[k].pid)
-			return fail(err, len, "task %d is in process group %d whose leader %d "
-				    "moved to group %d: cannot recreate", t[i].pid, t[i].pgid,
-				    t[k].pid, t[k].pgid);
-		k = task_index(t, nr, t[i].sid);
 		if (k >= 0 && t[k].sid != t[k].pid)
 			return fail(err, len, "task %d is in session %d but task %d is in session %d",
 				    t[i].pid, t[i].sid, t[k].pid, t[k].sid);
@@ -252,7 +247,8 @@ static int check_input(const struct plan_task *t, size_t nr, char *err, size_t l
 
 /* ---- the planner ---- */
 
-enum intent_kind { I_FORK, I_SETSID, I_PGID, I_SUBREAPER, I_REAP, I_END };
+/* I_MKGROUP: a leader that moved on creates its old group first. */
+enum intent_kind { I_FORK, I_SETSID, I_MKGROUP, I_PGID, I_SUBREAPER, I_REAP, I_END };
 
 struct intent {
 	enum intent_kind kind;
@@ -475,6 +471,15 @@ static int place_tasks(struct planner *pl, size_t nr,
 	return 0;
 }
 
+/* Is some other task of the tree in the group of task i's PID? */
+static bool leads_group(const struct plan *p, size_t nr, size_t i)
+{
+	for (size_t j = 0; j < nr; j++)
+		if (j != i && p->nodes[j].pgid == p->nodes[i].pid)
+			return true;
+	return false;
+}
+
 static int build_programs(struct planner *pl, size_t nr, const struct forks *pre,
 			  const struct forks *post)
 {
@@ -496,6 +501,12 @@ static int build_programs(struct planner *pl, size_t nr, const struct forks *pre
 		 * once that task exists. */
 		if (!leader && g >= 0 && g != (int)i && forked_below(p, g, i))
 			late = true;
+		/* A leader that moved on: its group first, its own last. */
+		if (!leader && n->pgid != n->pid && leads_group(p, nr, i)) {
+			late = true;
+			if (!ret)
+				ret = add_intent(pl, i, I_MKGROUP, 0);
+		}
 		if (!leader && !late && !ret)
 			ret = add_intent(pl, i, I_PGID, 0);
 		if (n->subreaper && !ret)
@@ -575,12 +586,23 @@ static int try_intent(struct planner *pl, int i, const struct intent *in, const 
 	case I_SUBREAPER:
 		ret = emit(pl, PLAN_SUBREAPER, i, 0);
 		return ret ? ret : 1;
+	case I_MKGROUP:
+		ret = emit(pl, PLAN_SETPGID, i, n->pid);
+		return ret ? ret : 1;
 	case I_PGID: {
 		pid_t g = n->pgid;
 		int k;
 
 		if (sn->pgid == g)
 			return 1;
+		/* The group it created lives on only through its members. */
+		for (size_t j = 0; j < p->nr_tasks && n->pgid != n->pid; j++) {
+			if ((int)j != i && p->nodes[j].pgid == n->pid &&
+			    (!pl->sim.n[j].created || pl->sim.n[j].pgid != n->pid)) {
+				*why = "the members of the group it leaves have not joined yet";
+				return 0;
+			}
+		}
 		if (g == n->pid || sim_group_exists(&pl->sim, g, sn->sid)) {
 			ret = emit(pl, PLAN_SETPGID, i, g);
 			return ret ? ret : 1;

@@ -10,7 +10,9 @@
  * the session (and forks its members) or the group (so a member can join),
  * then exits and is reaped by its parent. Members a helper (or a zombie that
  * led a session) forked are reparented to their recorded parent, which is a
- * child subreaper while the tree is built. plan_check() replays a plan under
+ * child subreaper while the tree is built. A group leader that moved to
+ * another group creates its old group first and leaves once every member
+ * joined. plan_check() replays a plan under
  * the kernel's rules and compares the outcome with the input. */
 #ifndef MINICR_RST_PLAN_H
 #define MINICR_RST_PLAN_H

@@ -274,6 +274,41 @@ static void test_workload_tree(void **state)
 	plan_free(&p);
 }
 
+/* A group leader that moved on to another group: it creates its group,
+ * its members join, then it leaves. */
+static void test_moved_leader(void **state)
+{
+	static const struct plan_task t[] = {
+		T(900, 1, 900, 900),
+		T(901, 900, 905, 900),  /* created group 901, now in 905 */
+		T(902, 900, 901, 900),
+		T(905, 900, 905, 900),
+		T(903, 901, 901, 900),
+		Z(904, 901, 901, 900),
+	};
+	struct plan p;
+	int create = -1, leave = -1, join = -1;
+
+	(void)state;
+	build_ok(&p, t, sizeof(t) / sizeof(t[0]));
+	print_plan(&p);
+	assert_int_equal(p.nr_nodes, 6);
+	for (size_t i = 0; i < p.nr_steps; i++) {
+		const struct plan_step *st = &p.steps[i];
+
+		if (st->op != PLAN_SETPGID)
+			continue;
+		if (p.nodes[st->actor].pid == 901 && st->arg == 901)
+			create = i;
+		if (p.nodes[st->actor].pid == 901 && st->arg == 905)
+			leave = i;
+		if (p.nodes[st->actor].pid == 902)
+			join = i;
+	}
+	assert_true(create >= 0 && create < join && join < leave);
+	plan_free(&p);
+}
+
 /* A tree restored into a new PID namespace, as dumped: the init is PID 1
  * and its session and group (0) are outside the namespace. The session of
  * 2 lost its leader, whose PID a helper takes. */
@@ -402,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_zombies),
 		cmocka_unit_test(test_workload_tree),
 		cmocka_unit_test(test_pidns),
+		cmocka_unit_test(test_moved_leader),
 		cmocka_unit_test(test_impossible),
 		cmocka_unit_test(test_check_rejects),
 	};
