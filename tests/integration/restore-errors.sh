@@ -6,8 +6,10 @@
 #  - images without inventory.img (an incomplete dump);
 #  - a truncated core image: the message names the file; nothing created;
 #  - a truncated pages image (found only while the memory is restored):
-#    every task created so far is killed and reaped.
-# After all that, the intact images still restore.
+#    every task created so far is killed and reaped;
+#  - a file mapped by the tree (the workload's binary) changed since the
+#    dump (checked last).
+# Before the last case, the intact images still restore (and verify).
 source "$(dirname "$0")/_common.sh"
 enter_pidns "$@"
 setup_work
@@ -46,6 +48,9 @@ expect_refusal() {
 	ok "$what: refused, nothing left behind"
 }
 
+# The workload runs from a copy of its binary, changed at the end.
+cp "$MINICR_TEST_VICTIM" "$WORK/victim-bin"
+MINICR_TEST_VICTIM=$WORK/victim-bin
 victim_start sessions
 root=$VICTIM_PID
 snapshot "$root" >"$WORK/before"
@@ -113,4 +118,8 @@ for method in clone3 ns_last_pid; do
 	kill_pids "${pids[@]}"
 	wait_gone "${pids[@]}" || fail "restored tree not gone"
 done
+# 5. A file the tree maps (its binary) changed since the dump: refused
+# while restoring the memory (tasks already created): all gone.
+touch -d '2001-02-03 04:05:06' "$WORK/victim-bin"
+expect_refusal "the mapped binary changed since the dump" "victim-bin.*changed since the dump" -d "$img"
 say "PASS"
