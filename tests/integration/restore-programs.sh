@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # minicr restore of real programs, not ours, with each PID method and the
 # same images restored twice (the first restored tree killed in between):
-#  - `sleep 1000` keeps its PID and command line and sleeps on (still
-#    asleep in nanosleep well after the restore);
+#  - `sleep 1000` keeps its PID, command line and fds and sleeps on (still
+#    asleep in nanosleep well after the restore); restored without -d,
+#    minicr writes the pidfile, waits for the root and exits 143 when it
+#    dies of SIGTERM;
 #  - a `bash -c` loop that appends a counter to a file (forking `sleep 0.1`
 #    each time) carries on: the file goes on 1, 2, 3... without a gap or a
 #    repeated number. The file is not part of the images: before each
@@ -53,10 +55,27 @@ for method in clone3 ns_last_pid; do
 		st=$(awk '{ sub(/.*\) /, ""); print $1 }' /proc/$p/stat 2>/dev/null) || st=gone
 		[[ "$st" == S ]] || fail "restored sleep 1000: state '$st' after 1 s, want S"
 		wait_syscall "$p" 35 230 || fail "restored sleep 1000 is not back in nanosleep (syscall $(syscall_nr "$p"))"
-		ok "sleep 1000, $method, restore $round: PID $p, asleep in nanosleep 1 s later"
+		fds=$(ls /proc/$p/fd | sort -n | xargs)
+		[[ "$fds" == "0 1 2" ]] || fail "restored sleep 1000 has fds '$fds', want '0 1 2'"
+		ok "sleep 1000, $method, restore $round: PID $p, fds 0 1 2, asleep in nanosleep 1 s later"
 		kill_pids "$p"
 		wait_gone "$p" || fail "restored sleep 1000 not gone after SIGKILL"
 	done
+	# Without -d, minicr waits for the root and exits with its status; the
+	# pidfile names the root.
+	rm -f "$WORK/pidfile"
+	"$MINICR" restore --pid-method="$method" --pidfile "$WORK/pidfile" "$img" &
+	m=$!
+	wait_for_file "$WORK/pidfile" 10 || fail "minicr restore --pidfile wrote no pidfile"
+	[[ "$(cat "$WORK/pidfile")" == "$p" ]] || fail "pidfile says '$(cat "$WORK/pidfile")', want $p"
+	sleep 0.3
+	kill -0 "$m" 2>/dev/null || fail "minicr restore without -d did not wait for the root"
+	kill -TERM "$p"
+	rc=0
+	wait "$m" || rc=$?
+	((rc == 143)) || fail "minicr restore without -d exited $rc after SIGTERM to the root, want 143"
+	wait_gone "$p" || fail "sleep 1000 not gone after SIGTERM"
+	ok "sleep 1000, $method, restore without -d: pidfile $p, minicr exits 143 when the root dies of SIGTERM"
 
 	# ---- bash -c loop appending a counter
 	f=$WORK/counter-$method

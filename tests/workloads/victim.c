@@ -413,6 +413,30 @@ static void check_ids(void)
 	static char maps[sizeof(g_maps)];
 	char comm[16], path[64], buf[64];
 
+	/* descriptors: exactly 0, 1 and 2 as at dump time (none of minicr's
+	 * leaked into the restored task) */
+	{
+		DIR *d = opendir("/proc/self/fd");
+		struct dirent *de;
+		char extra[128] = "";
+		size_t el = 0;
+		int seen = 0;
+
+		if (d) {
+			while ((de = readdir(d))) {
+				int fd = atoi(de->d_name);
+
+				if (de->d_name[0] == '.' || fd == dirfd(d))
+					continue;
+				if (fd <= 2)
+					seen |= 1 << fd;
+				else if (el < sizeof(extra) - 12)
+					el += snprintf(extra + el, sizeof(extra) - el, " %d", fd);
+			}
+			closedir(d);
+			CHECK(seen == 7 && !el, "open fds: 0-2 mask %d, extra:%s", seen, el ? extra : " none");
+		}
+	}
 	/* the same mappings as before the dump: none lost, none left over by
 	 * the restorer */
 	maps_norm(maps, sizeof(maps));
