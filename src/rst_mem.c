@@ -591,9 +591,9 @@ static int pwrite_all(int fd, const uint8_t *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Fill the memfd from shmem-<shmid>.img (runs, vaddr = offset) and
- * shmem-pages-<shmid>.img (their bytes). o->size becomes the end of the
- * last page written. */
+/* Fill the object from shmem-<shmid>.img (runs, vaddr = offset) and
+ * shmem-pages-<shmid>.img (their bytes); writing extends it, and o->size
+ * follows, to the end of the last page written. */
 static int shm_fill(int dirfd, struct shm_obj *o)
 {
 	struct img_reader rd = { 0 };
@@ -664,12 +664,80 @@ out:
 	return ret;
 }
 
-/* The memfd for shmid, created and filled on first use, at least size
+/* Create the object behind a shared anonymous mapping as the same kind of
+ * object it was, so that /proc/PID/maps names it as before:
+ *  - "/memfd:NAME (deleted)": a memfd called NAME;
+ *  - "/dev/zero (deleted)", "[anon_shmem:..]" (mmap MAP_SHARED|MAP_ANONYMOUS):
+ *    such a mapping in minicr itself, reopened through
+ *    /proc/self/map_files (needs CAP_SYS_ADMIN, as restore does anyway);
+ *  - anything else (a SysV segment, "/SYSV<key> (deleted)"): a memfd; the
+ *    memory is shared among the restored tasks, but no SysV segment is
+ *    recreated, and that is said.
+ * size > 0 bytes: the mapping that needs the object first. */
+static int shm_create(uint64_t shmid, const char *path, uint64_t size, int *fd)
+{
+	static const char memfd_pfx[] = "/memfd:", deleted[] = " (deleted)";
+	size_t len = path ? strlen(path) : 0;
+	char name[256];
+	int ret;
+
+	if (path && !strncmp(path, memfd_pfx, sizeof(memfd_pfx) - 1)) {
+		size_t n = len - (sizeof(memfd_pfx) - 1);
+
+		if (n >= sizeof(deleted) - 1 && !strcmp(path + len - (sizeof(deleted) - 1), deleted))
+			n -= sizeof(deleted) - 1;
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		memcpy(name, path + sizeof(memfd_pfx) - 1, n);
+		name[n] = '\0';
+	} else if (path && (!strcmp(path, "/dev/zero (deleted)") ||
+			    !strncmp(path, "[anon_shmem:", 12))) {
+		char link[64];
+		void *m = mmap(NULL, size, PROT_NONE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED) {
+			ret = -errno;
+			pr_err("shared memory %llu: cannot create %llu bytes of shared anonymous memory: %s",
+			       (unsigned long long)shmid, (unsigned long long)size, errstr(ret));
+			return ret;
+		}
+		snprintf(link, sizeof(link), "/proc/self/map_files/%lx-%lx", (unsigned long)m,
+			 (unsigned long)m + size);
+		*fd = open(link, O_RDWR | O_CLOEXEC);
+		ret = *fd < 0 ? -errno : 0;
+		munmap(m, size);        /* the fd keeps the object */
+		if (ret)
+			pr_err("shared memory %llu: cannot open %s: %s", (unsigned long long)shmid, link,
+			       errstr(ret));
+		return ret;
+	} else {
+		pr_warn("shared memory %llu (%s) is restored as memory shared by the restored tasks only: no SysV segment or file is recreated",
+			(unsigned long long)shmid, path ? path : "no path");
+		snprintf(name, sizeof(name), "minicr-shmem-%llu", (unsigned long long)shmid);
+	}
+	*fd = memfd_create(name, MFD_CLOEXEC);
+	if (*fd < 0) {
+		ret = -errno;
+		pr_err("shared memory %llu: cannot create a memfd: %s", (unsigned long long)shmid,
+		       errstr(ret));
+		return ret;
+	}
+	if (ftruncate(*fd, size) < 0) {
+		ret = -errno;
+		pr_err("shared memory %llu: cannot size its memfd to %llu bytes: %s",
+		       (unsigned long long)shmid, (unsigned long long)size, errstr(ret));
+		close(*fd);
+		return ret;
+	}
+	return 0;
+}
+
+/* The object for shmid, created and filled on first use, at least size
  * bytes long. */
-static int shm_get(int dirfd, uint64_t shmid, uint64_t size, struct shm_obj **out)
+static int shm_get(int dirfd, uint64_t shmid, const char *path, uint64_t size,
+		   struct shm_obj **out)
 {
 	struct shm_obj *o = NULL;
-	char name[64];
 	int ret;
 
 	for (size_t i = 0; i < nr_shm; i++)
@@ -685,15 +753,11 @@ static int shm_get(int dirfd, uint64_t shmid, uint64_t size, struct shm_obj **ou
 				return -ENOMEM;
 			shm_objs = n;
 		}
-		snprintf(name, sizeof(name), "minicr-shmem-%llu", (unsigned long long)shmid);
 		o = &shm_objs[nr_shm];
-		*o = (struct shm_obj){ .shmid = shmid, .fd = memfd_create(name, MFD_CLOEXEC) };
-		if (o->fd < 0) {
-			ret = -errno;
-			pr_err("shared memory %llu: cannot create a memfd: %s",
-			       (unsigned long long)shmid, errstr(ret));
+		*o = (struct shm_obj){ .shmid = shmid, .size = size };
+		ret = shm_create(shmid, path, size, &o->fd);
+		if (ret)
 			return ret;
-		}
 		ret = shm_fill(dirfd, o);
 		if (ret) {
 			close(o->fd);   /* not kept half-filled */
@@ -706,7 +770,7 @@ static int shm_get(int dirfd, uint64_t shmid, uint64_t size, struct shm_obj **ou
 	if (size > o->size) {
 		if (ftruncate(o->fd, size) < 0) {
 			ret = -errno;
-			pr_err("shared memory %llu: cannot grow its memfd to %llu bytes: %s",
+			pr_err("shared memory %llu: cannot grow it to %llu bytes: %s",
 			       (unsigned long long)shmid, (unsigned long long)size, errstr(ret));
 			return ret;
 		}
@@ -872,7 +936,7 @@ static long open_backing(struct mem_ctx *c, const VmaEntry *e)
 		ret = close_open_file(c);
 		if (ret)
 			return ret;
-		ret = shm_get(c->dirfd, e->ino, e->pgoff + (e->end - e->start), &o);
+		ret = shm_get(c->dirfd, e->ino, e->path, e->pgoff + (e->end - e->start), &o);
 		if (ret)
 			return ret;
 		fd = fdpass_send(c, o);
