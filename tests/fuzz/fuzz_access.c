@@ -5,6 +5,8 @@ int minicr_decode_main(int argc, char **argv);
 #include "decode.c"
 #undef main
 
+#include <sys/mman.h>
+
 #include "fuzz_access.h"
 
 /* Provided by the sanitizer runtimes; absent in a build without them. */
@@ -157,4 +159,72 @@ bool fuzz_image_canonical(const uint8_t *buf, size_t len)
 		if (!entry_canonical(t->desc, data, n))
 			return false;
 	return ret == 0;
+}
+
+const char *fuzz_as_file(const uint8_t *buf, size_t len)
+{
+	static char path[64];
+	static int fd = -1;
+
+	if (fd < 0) {
+		fd = memfd_create("minicr-fuzz-input", MFD_CLOEXEC);
+		FUZZ_CHECK(fd >= 0);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	}
+	FUZZ_CHECK(ftruncate(fd, 0) == 0);
+	FUZZ_CHECK(pwrite(fd, buf, len, 0) == (ssize_t)len);
+	return path;
+}
+
+/* What `show` relies on before it prints: order[] lists every task once, a
+ * parent before its children, depth one more than the parent's; a task is
+ * a root exactly when its ppid is its own pid or no task's pid. */
+static void check_tree_order(const struct tree *tr, const long *order)
+{
+	long *pos = malloc((tr->nr ? tr->nr : 1) * sizeof(long));
+
+	FUZZ_CHECK(pos);
+	for (size_t i = 0; i < tr->nr; i++)
+		pos[i] = -1;
+	for (size_t i = 0; i < tr->nr; i++) {
+		FUZZ_CHECK(order[i] >= 0 && (size_t)order[i] < tr->nr && pos[order[i]] < 0);
+		pos[order[i]] = i;
+	}
+	for (size_t i = 0; i < tr->nr; i++) {
+		const struct task *t = &tr->t[i];
+		long p = t->parent;
+
+		if (p < 0) {
+			FUZZ_CHECK(t->depth == 0);
+			FUZZ_CHECK(t->ps->ppid == t->ps->pid || find_pid(tr, t->ps->ppid) < 0);
+			continue;
+		}
+		FUZZ_CHECK((size_t)p < tr->nr && tr->t[p].ps->pid == t->ps->ppid);
+		FUZZ_CHECK(t->ps->ppid != t->ps->pid);
+		FUZZ_CHECK(pos[p] < pos[i] && t->depth == tr->t[p].depth + 1);
+	}
+	free(pos);
+}
+
+int fuzz_show_tree(const uint8_t *buf, size_t len)
+{
+	const char *path = fuzz_as_file(buf, len);
+	struct tree tr = { 0 };
+	long *order = NULL;
+	int ret;
+
+	/* cmd_show() up to tree_print(), which then reads core images. */
+	ret = tree_load(path, &tr);
+	if (!ret)
+		ret = tree_link(path, &tr);
+	if (!ret) {
+		order = malloc((tr.nr ? tr.nr : 1) * sizeof(long));
+		FUZZ_CHECK(order);
+		ret = tree_order(path, &tr, order);
+	}
+	if (!ret)
+		check_tree_order(&tr, order);
+	free(order);
+	tree_free(&tr);
+	return ret;
 }

@@ -32,6 +32,14 @@ bool fuzz_image_canonical(const uint8_t *buf, size_t len);
 /* Whether m or a message inside it holds fields its schema does not know. */
 bool fuzz_has_unknown(const ProtobufCMessage *m);
 
+/* The bytes as a file: a path (valid until the next call) to a memfd. */
+const char *fuzz_as_file(const uint8_t *buf, size_t len);
+
+/* pstree image bytes -> what `minicr-decode show` builds before reading
+ * the core images: the tree linked by ppid and its print order, checked
+ * (FUZZ_CHECK) to be sound. 0 or the error show refuses the image with. */
+int fuzz_show_tree(const uint8_t *buf, size_t len);
+
 void fuzz_check_failed(const char *file, int line, const char *what) __attribute__((noreturn));
 
 #define FUZZ_CHECK(cond) \

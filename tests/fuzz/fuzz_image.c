@@ -15,6 +15,7 @@
  * refuses. minicr never repacks unknown fields (decode drops them, saying
  * so). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,20 @@ static void check_fixed_point(const ProtobufCMessage *msg)
 	free(p2);
 }
 
+/* img_reader_open() on the same bytes as a file must come to the same
+ * verdict about the header as the in-memory reader below. */
+static void check_open(const uint8_t *data, size_t size)
+{
+	const struct img_type *t = size >= IMG_HDR_SIZE ? img_type_by_magic(img_get_u32(data)) : NULL;
+	struct img_reader fr;
+	int ret;
+
+	ret = img_reader_open(AT_FDCWD, fuzz_as_file(data, size), NULL, &fr);
+	FUZZ_CHECK(t ? ret == 0 && fr.type == t && fr.len == size : ret == -EBADMSG);
+	if (!ret)
+		img_reader_close(&fr);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct img_reader r;
@@ -55,7 +70,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t off;
 	int ret;
 
-	/* img_reader_open() without the file: it loads it, then does this. */
+	check_open(data, size);
+	/* img_reader_open() without the file, so that reads past the end of
+	 * the input are caught exactly: it loads it, then does this. */
 	memset(&r, 0, sizeof(r));
 	snprintf(r.path, sizeof(r.path), "fuzz-input.img");
 	if (img_cursor_init(&r.cur, data, size, &magic)) {
