@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -26,6 +27,8 @@
 /* The first kind whose match() takes an fd wins: more specific kinds
  * (a memfd, a deleted file, a terminal) before the general ones. */
 static const struct file_ops *const kinds[] = {
+	&files_memfd_ops,       /* memfds are deleted regular files */
+	&files_ghost_ops,
 	&files_reg_ops,
 	&files_dir_ops,
 	&files_chr_ops,
@@ -78,6 +81,14 @@ bool files_dump_has_task(const struct files_dump *d, pid_t pid)
 		if (d->tasks[i].pid == pid)
 			return true;
 	return false;
+}
+
+const struct fd_dump_info *files_dump_first(const struct files_dump *d, uint32_t id)
+{
+	for (size_t i = 0; i < d->nr; i++)
+		if (d->fds[i].file_id == id)
+			return &d->fds[i];
+	return NULL;
 }
 
 int files_dump_local_fd(struct files_dump *d, const struct fd_dump_info *fi)
@@ -329,6 +340,120 @@ static int dump_file(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	return ret;
 }
 
+static bool same_lock(const FileLockEntry *a, const FileLockEntry *b)
+{
+	return a->kind == b->kind && a->write == b->write && a->start == b->start &&
+	       a->len == b->len && a->owner == b->owner;
+}
+
+/* The "lock:" lines of fi's fdinfo into fe->locks. The kernel lists, for
+ * an fd, the flock and OFD locks of its open file description and the
+ * POSIX locks its task took through it: the former are taken from the
+ * file's first fd only, the latter from every fd, once per owner. */
+static int collect_locks(const struct fd_dump_info *fi, bool first, FileEntry *fe)
+{
+	const char *line = fi->fdinfo;
+
+	for (; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		FileLockEntry *le, **nl;
+		struct files_lock l;
+		bool dup = false;
+
+		if (strncmp(line, "lock:", 5))
+			continue;
+		if (files_lock_parse(line + 5, &l)) {
+			pr_err("task %d: fd %d (%s): cannot parse fdinfo line '%.*s'", fi->pid, fi->fd,
+			       fi->link, (int)strcspn(line, "\n"), line);
+			return -EINVAL;
+		}
+		if (l.waiter)
+			continue;   /* a blocked flock()/F_SETLKW: retried after restore */
+		if (!l.kind) {
+			pr_err("task %d: fd %d (%s) holds a %s lock; minicr restores only flock, "
+			       "POSIX and OFD locks", fi->pid, fi->fd, fi->link, l.name);
+			return -EOPNOTSUPP;
+		}
+		if (l.kind != FILE_LOCK_KIND__LOCK_POSIX && !first)
+			continue;
+		le = malloc(sizeof(*le));
+		if (!le)
+			return -ENOMEM;
+		file_lock_entry__init(le);
+		le->kind = l.kind;
+		le->write = l.write;
+		le->has_start = le->has_len = 1;
+		le->start = l.start;
+		le->len = l.len;
+		if (l.kind == FILE_LOCK_KIND__LOCK_POSIX) {
+			le->has_owner = 1;
+			le->owner = fi->pid;
+		}
+		for (size_t k = 0; k < fe->n_locks && !dup; k++)
+			dup = same_lock(fe->locks[k], le);
+		if (dup) {
+			free(le);
+			continue;
+		}
+		nl = realloc(fe->locks, (fe->n_locks + 1) * sizeof(*nl));
+		if (!nl) {
+			free(le);
+			return -ENOMEM;
+		}
+		fe->locks = nl;
+		fe->locks[fe->n_locks++] = le;
+		pr_debug("task %d: fd %d (%s): %s %s lock %" PRIu64 "+%" PRIu64, fi->pid, fi->fd,
+			 fi->link, l.name, l.write ? "write" : "read", l.start, l.len);
+	}
+	return 0;
+}
+
+static bool same_fd_list(const struct files_dump *d, const struct dump_task *a,
+			 const struct dump_task *b)
+{
+	if (a->nr != b->nr)
+		return false;
+	for (size_t i = 0; i < a->nr; i++) {
+		const struct fd_dump_info *x = &d->fds[a->first + i], *y = &d->fds[b->first + i];
+
+		if (x->fd != y->fd || x->file_id != y->file_id)
+			return false;
+	}
+	return true;
+}
+
+/* Tasks sharing one fd table (clone(CLONE_FILES) without CLONE_THREAD):
+ * restore gives every task a table of its own, which would split what one
+ * task opens or closes from the other's view, so such a tree is refused.
+ * Only tasks with identical fd lists are asked (kcmp KCMP_FILES). */
+static int check_fd_tables(const struct files_dump *d)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < d->nr_tasks; i++) {
+		for (size_t j = i + 1; j < d->nr_tasks; j++) {
+			const struct dump_task *a = &d->tasks[i], *b = &d->tasks[j];
+			long r;
+
+			if (!same_fd_list(d, a, b))
+				continue;
+			r = syscall(SYS_kcmp, a->pid, b->pid, KCMP_FILES, 0, 0);
+			if (r < 0) {
+				ret = -errno;
+				pr_err("kcmp(KCMP_FILES) of tasks %d and %d: %s", a->pid, b->pid,
+				       errstr(ret));
+				return ret;
+			}
+			if (r == 0) {
+				pr_err("tasks %d and %d share one fd table (clone(CLONE_FILES) "
+				       "without CLONE_THREAD); minicr cannot restore a shared fd "
+				       "table", a->pid, b->pid);
+				ret = -EOPNOTSUPP;
+			}
+		}
+	}
+	return ret;
+}
+
 int files_dump_collect(struct files_dump **out, const struct pstree *tree)
 {
 	struct files_group_key *keys = NULL;
@@ -383,9 +508,16 @@ int files_dump_collect(struct files_dump **out, const struct pstree *tree)
 		d->fds[i].file_id = group[i] + 1;
 	/* Groups are numbered by first appearance: the first fd of a group
 	 * meets an empty slot. */
-	for (size_t i = 0; i < d->nr && !ret; i++)
-		if (!d->files[group[i]])
+	for (size_t i = 0; i < d->nr && !ret; i++) {
+		bool first = !d->files[group[i]];
+
+		if (first)
 			ret = dump_file(d, &d->fds[i], &d->files[group[i]]);
+		if (!ret)
+			ret = collect_locks(&d->fds[i], first, d->files[group[i]]);
+	}
+	if (!ret)
+		ret = check_fd_tables(d);
 	if (!ret)
 		pr_debug("%zu fds of %zu tasks: %zu open files", d->nr, d->nr_tasks, d->nr_files);
 out:
@@ -441,10 +573,10 @@ int files_dump_write(struct files_dump *d, int dirfd)
 		ret = write_fds(d, dirfd, &d->tasks[i]);
 	for (size_t i = 0; i < d->nr_files && !ret; i++) {
 		const FileEntry *fe = d->files[i];
-		const struct file_ops *ops = ops_by_kind(fe->kind == FD_KIND__FD_EXTERNAL ?
-							 fe->external_kind : fe->kind);
+		/* The kind that dumped it: kinds may share an FdKind. */
+		const struct file_ops *ops = files_dump_first(d, fe->id)->ops;
 
-		if (fe->kind != FD_KIND__FD_EXTERNAL && ops && ops->dump_data)
+		if (fe->kind != FD_KIND__FD_EXTERNAL && ops->dump_data)
 			ret = ops->dump_data(d, dirfd, fe);
 	}
 	return ret;
@@ -751,7 +883,40 @@ bool files_rst_same_host(const struct files_rst *r)
 /* minicr's fd for f, opened by its kind on first use, with the recorded
  * position and status flags (both belong to the open file description, so
  * the task sees them). */
-static int ctl_fd(struct files_rst *r, struct rst_file *f, pid_t pid, int fd)
+/* flock and OFD locks belong to the open file description: minicr takes
+ * them on its own fd, and the task's fds share them. */
+static int take_file_locks(const FileEntry *fe, int fd, const char *who)
+{
+	for (size_t i = 0; i < fe->n_locks; i++) {
+		const FileLockEntry *le = fe->locks[i];
+		struct flock fl = { .l_type = le->write ? F_WRLCK : F_RDLCK, .l_whence = SEEK_SET,
+				    .l_start = le->start, .l_len = le->len };
+		int r;
+
+		if (le->kind == FILE_LOCK_KIND__LOCK_FLOCK)
+			r = flock(fd, (le->write ? LOCK_EX : LOCK_SH) | LOCK_NB);
+		else if (le->kind == FILE_LOCK_KIND__LOCK_OFD)
+			r = fcntl(fd, F_OFD_SETLK, &fl);
+		else
+			continue;
+		if (r < 0) {
+			r = -errno;
+			pr_err("%s: file %u (%s): cannot take its %s %s lock again%s: %s", who, fe->id,
+			       fe->path ? fe->path : "?",
+			       le->kind == FILE_LOCK_KIND__LOCK_FLOCK ? "flock" : "OFD",
+			       le->write ? "write" : "read",
+			       r == -EWOULDBLOCK || r == -EAGAIN ? " (someone else holds one now)" : "",
+			       errstr(r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* minicr's fd for f, opened by its kind on first use, with the recorded
+ * position, status flags and locks (all belong to the open file
+ * description, so the task sees them). who names the user for messages. */
+static int ctl_fd(struct files_rst *r, struct rst_file *f, const char *who)
 {
 	const FileEntry *fe = f->fe;
 	int fl, ret;
@@ -760,14 +925,14 @@ static int ctl_fd(struct files_rst *r, struct rst_file *f, pid_t pid, int fd)
 		return f->ctl_fd;
 	ret = f->ops->open(r, fe);
 	if (ret < 0) {
-		pr_err("task %d: fd %d: cannot open file %u (%s, %s): %s", pid, fd, fe->id,
+		pr_err("%s: cannot open file %u (%s, %s): %s", who, fe->id,
 		       fe->path ? fe->path : "?", f->ops->name, errstr(ret));
 		return ret;
 	}
 	f->ctl_fd = ret;
 	if (fe->has_pos && fe->pos && lseek(f->ctl_fd, fe->pos, SEEK_SET) != (off_t)fe->pos) {
 		ret = -errno;
-		pr_err("task %d: fd %d: file %u (%s): lseek to %" PRIu64 ": %s", pid, fd, fe->id,
+		pr_err("%s: file %u (%s): lseek to %" PRIu64 ": %s", who, fe->id,
 		       fe->path ? fe->path : "?", fe->pos, errstr(ret ? ret : -EIO));
 		return ret ? ret : -EIO;
 	}
@@ -776,11 +941,25 @@ static int ctl_fd(struct files_rst *r, struct rst_file *f, pid_t pid, int fd)
 		fl = fcntl(f->ctl_fd, F_SETFL, (fl & ~SETFL_MASK) | (fe->flags & SETFL_MASK));
 	if (fl < 0) {
 		ret = -errno;
-		pr_err("task %d: fd %d: file %u (%s): status flags 0%o: %s", pid, fd, fe->id,
+		pr_err("%s: file %u (%s): status flags 0%o: %s", who, fe->id,
 		       fe->path ? fe->path : "?", fe->flags & SETFL_MASK, errstr(ret));
 		return ret;
 	}
-	return f->ctl_fd;
+	ret = take_file_locks(fe, f->ctl_fd, who);
+	return ret ? ret : f->ctl_fd;
+}
+
+int files_rst_open_id(struct files_rst *r, uint32_t id)
+{
+	struct rst_file *f = find_file(r, id);
+	char who[48];
+
+	if (!f) {
+		pr_err("file %u: not in files.img", id);
+		return -EINVAL;
+	}
+	snprintf(who, sizeof(who), "file %u", id);
+	return ctl_fd(r, f, who);
 }
 
 struct task_fds {
@@ -887,6 +1066,46 @@ static int install_one(struct rst_call *c, long pidfd, const FdEntry *e, int ctl
 	return r < 0 ? r : 0;
 }
 
+/* POSIX locks belong to the process: the task takes them itself, through
+ * one of its fds of the file, once per file. */
+static int take_posix_locks(struct files_rst *r, struct rst_call *c, pid_t img_pid,
+			    const struct task_fds *t)
+{
+	_cleanup_free_ bool *done = calloc(r->nr_files + 1, sizeof(*done));
+	char what[160];
+	long ret;
+
+	if (!done)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nr; i++) {
+		struct rst_file *f = find_file(r, t->e[i]->file_id);
+
+		if (done[f - r->files])
+			continue;
+		done[f - r->files] = true;
+		for (size_t k = 0; k < f->fe->n_locks; k++) {
+			const FileLockEntry *le = f->fe->locks[k];
+			struct flock fl = { .l_type = le->write ? F_WRLCK : F_RDLCK,
+					    .l_whence = SEEK_SET, .l_start = le->start,
+					    .l_len = le->len };
+
+			if (le->kind != FILE_LOCK_KIND__LOCK_POSIX || le->owner != img_pid)
+				continue;
+			ret = rst_call_put(c, 0, &fl, sizeof(fl));
+			if (ret)
+				return ret;
+			snprintf(what, sizeof(what), "fd %d (%s): fcntl(F_SETLK, %s %" PRIu64 "+%"
+				 PRIu64 ")", t->e[i]->fd, f->fe->path ? f->fe->path : "?",
+				 le->write ? "write" : "read", le->start, le->len);
+			ret = rst_call(c, what, __NR_fcntl, t->e[i]->fd, F_SETLK, rst_scratch(c, 0),
+				       0, 0, 0);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return 0;
+}
+
 int files_rst_task(struct rst_call *c, pid_t img_pid)
 {
 	struct files_rst *r = rst;
@@ -905,7 +1124,10 @@ int files_rst_task(struct rst_call *c, pid_t img_pid)
 	/* Everything is opened in minicr first: a file that is gone or
 	 * changed fails here, before the task loses anything. */
 	for (size_t i = 0; i < t.nr; i++) {
-		ret = ctl_fd(r, find_file(r, t.e[i]->file_id), pid, t.e[i]->fd);
+		char who[64];
+
+		snprintf(who, sizeof(who), "task %d: fd %d", pid, t.e[i]->fd);
+		ret = ctl_fd(r, find_file(r, t.e[i]->file_id), who);
 		if (ret < 0)
 			goto out;
 	}
@@ -951,6 +1173,8 @@ int files_rst_task(struct rst_call *c, pid_t img_pid)
 		f->posted = true;
 		ret = f->ops->post_install(r, c, f->fe, t.e[i]->fd, f->ctl_fd);
 	}
+	if (!ret)
+		ret = take_posix_locks(r, c, img_pid, &t);
 	if (!ret)
 		pr_debug("task %d: %zu fds installed", pid, t.nr);
 out:

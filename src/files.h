@@ -81,6 +81,10 @@ struct file_ops {
 
 /* The kinds (files_reg.c, files_pipe.c, ...). */
 extern const struct file_ops files_reg_ops, files_dir_ops, files_chr_ops;
+extern const struct file_ops files_ghost_ops, files_memfd_ops;
+
+/* Largest deleted file or memfd whose content a dump saves. */
+#define FILES_GHOST_MAX (64ULL << 20)
 
 /* ---- dump ---- */
 
@@ -96,6 +100,8 @@ size_t files_dump_nr_fds(const struct files_dump *d);
 const struct fd_dump_info *files_dump_fd(const struct files_dump *d, size_t i);
 /* Is pid one of the dumped tasks? */
 bool files_dump_has_task(const struct files_dump *d, pid_t pid);
+/* The first fd (in files_dump_fd order) of file id, NULL if none. */
+const struct fd_dump_info *files_dump_first(const struct files_dump *d, uint32_t id);
 /* An fd in minicr for fi's open file description (pidfd_getfd; the same
  * struct file: never read()/lseek() it, use pread). Kept until
  * files_dump_free(); do not close it. -errno logged. */
@@ -122,6 +128,9 @@ const FileEntry *files_rst_entry(const struct files_rst *r, uint32_t id);
  * made by the same pipe() call): it is used instead of calling id's
  * open(). Takes ownership of fd, also on failure. */
 int files_rst_stash(struct files_rst *r, uint32_t id, int fd);
+/* minicr's fd for file id, opening it now if need be (a file reopened from
+ * another one). Owned by the registry. -errno logged. */
+int files_rst_open_id(struct files_rst *r, uint32_t id);
 
 /* ---- pure (tests/unit/test_files.c) ---- */
 
@@ -149,6 +158,20 @@ struct files_group_key {
 int files_group(const struct files_group_key *keys, size_t n,
 		int (*same)(void *ctx, size_t i, size_t j), void *ctx,
 		uint32_t *group, size_t *nr_groups);
+
+/* One "lock:" line of /proc/PID/fdinfo/N (the text after "lock:"), as
+ * lock_get_status() prints it: "1: POSIX  ADVISORY  WRITE 42 00:2f:77 10 19".
+ * kind is 0 for what minicr does not restore (leases, delegations, ...),
+ * with name naming it. -EINVAL if malformed. */
+struct files_lock {
+	int kind;               /* FILE_LOCK_KIND__LOCK_FLOCK/POSIX/OFD, or 0 */
+	char name[16];          /* "FLOCK", "LEASE", ... */
+	bool waiter;            /* "->": blocked, waiting for the lock */
+	bool write;
+	int pid;
+	uint64_t start, len;    /* len 0: to the end of the file */
+};
+int files_lock_parse(const char *line, struct files_lock *l);
 
 /* "fd[N]:KEY" of --inherit-fd. -EINVAL if malformed. *key points into spec. */
 int files_inherit_parse(const char *spec, int *fd, const char **key);

@@ -21,10 +21,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "image.h"
 #include "log.h"
 #include "util.h"
 
@@ -198,12 +201,385 @@ static int open_path(struct files_rst *r, const FileEntry *fe)
 	return fd;
 }
 
+/* ---- deleted files and memfds ----
+ *
+ * A regular file unlinked while open (or an O_TMPFILE file never linked)
+ * and a memfd exist only through their fds: their content goes into
+ * ghost-<id>.img (up to FILES_GHOST_MAX) and restore recreates them
+ * unlinked. A deleted file is recreated under its old name in its old
+ * directory and unlinked at once (so it is on the same filesystem and its
+ * link reads the same), under a temporary name there if the name is taken
+ * again, or as a memfd if the directory is gone. A second open file
+ * description of the same inode records only which file it shares
+ * (shared_with) and is reopened from it, so both see one file again. A
+ * memfd that is also mapped is restored as two objects (the mapping is
+ * memory's); they no longer share pages. */
+
+#define DELETED_SUFFIX " (deleted)"
+
+static bool has_deleted_suffix(const char *link)
+{
+	size_t n = strlen(link), m = strlen(DELETED_SUFFIX);
+
+	return n > m && !strcmp(link + n - m, DELETED_SUFFIX);
+}
+
+static bool is_memfd_link(const char *link)
+{
+	return !strncmp(link, "/memfd:", 7) && has_deleted_suffix(link);
+}
+
+static bool match_ghost(const struct fd_dump_info *fi)
+{
+	return fi->link[0] == '/' && S_ISREG(fi->st.st_mode) && !fi->st.st_nlink &&
+	       !is_memfd_link(fi->link);
+}
+
+static bool match_memfd(const struct fd_dump_info *fi)
+{
+	return S_ISREG(fi->st.st_mode) && !fi->st.st_nlink && is_memfd_link(fi->link);
+}
+
+/* The lowest file id before fi's open on the same inode, 0 if none. */
+static uint32_t same_inode_as(const struct files_dump *d, const struct fd_dump_info *fi)
+{
+	uint32_t best = 0;
+
+	for (size_t i = 0; i < files_dump_nr_fds(d); i++) {
+		const struct fd_dump_info *o = files_dump_fd(d, i);
+
+		if (o->file_id < fi->file_id && o->st.st_dev == fi->st.st_dev &&
+		    o->st.st_ino == fi->st.st_ino && (!best || o->file_id < best))
+			best = o->file_id;
+	}
+	return best;
+}
+
+static int check_ghost_size(const struct fd_dump_info *fi, const char *what)
+{
+	if ((uint64_t)fi->st.st_size <= FILES_GHOST_MAX)
+		return 0;
+	pr_err("task %d: fd %d (%s) is %s of %" PRIu64 " bytes; minicr saves the content of "
+	       "deleted files and memfds up to %llu MiB", fi->pid, fi->fd, fi->link, what,
+	       (uint64_t)fi->st.st_size, FILES_GHOST_MAX >> 20);
+	return -EFBIG;
+}
+
+static int dump_ghost(struct files_dump *d, const struct fd_dump_info *fi, FileEntry *fe)
+{
+	GhostFileEntry *g;
+	int ret;
+
+	ret = dump_path(d, fi, fe);
+	if (!ret)
+		ret = check_ghost_size(fi, "a deleted file");
+	if (ret)
+		return ret;
+	fe->path[strlen(fe->path) - (has_deleted_suffix(fe->path) ? strlen(DELETED_SUFFIX) : 0)] = '\0';
+	g = malloc(sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	ghost_file_entry__init(g);
+	fe->ghost = g;
+	g->size = fi->st.st_size;
+	g->has_mtime = g->has_uid = g->has_gid = 1;
+	g->mtime = fi->st.st_mtim.tv_sec * 1000000000ULL + fi->st.st_mtim.tv_nsec;
+	g->uid = fi->st.st_uid;
+	g->gid = fi->st.st_gid;
+	g->shared_with = same_inode_as(d, fi);
+	g->has_shared_with = !!g->shared_with;
+	return 0;
+}
+
+static int dump_memfd(struct files_dump *d, const struct fd_dump_info *fi, FileEntry *fe)
+{
+	const char *name = fi->link + 7;
+	MemfdEntry *m;
+	int fd, seals, ret;
+
+	ret = dump_path(d, fi, fe);
+	if (!ret)
+		ret = check_ghost_size(fi, "a memfd");
+	if (ret)
+		return ret;
+	m = malloc(sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	memfd_entry__init(m);
+	fe->memfd = m;
+	m->name = strndup(name, strlen(name) - strlen(DELETED_SUFFIX));
+	if (!m->name)
+		return -ENOMEM;
+	m->size = fi->st.st_size;
+	m->shared_with = same_inode_as(d, fi);
+	m->has_shared_with = !!m->shared_with;
+	fd = files_dump_local_fd(d, fi);
+	if (fd < 0)
+		return fd;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0) {
+		ret = -errno;
+		pr_err("task %d: fd %d (%s): F_GET_SEALS: %s", fi->pid, fi->fd, fi->link, errstr(ret));
+		return ret;
+	}
+	m->has_seals = 1;
+	m->seals = seals;
+	return 0;
+}
+
+/* ghost-<id>.img: the content, read through minicr's copy of the fd. */
+static int dump_ghost_data(struct files_dump *d, int dirfd, const FileEntry *fe)
+{
+	const struct fd_dump_info *fi = files_dump_first(d, fe->id);
+	uint64_t size = fe->ghost ? fe->ghost->size : fe->memfd->size;
+	_cleanup_free_ char *buf = NULL;
+	struct img_writer w;
+	int fd, ret;
+
+	if ((fe->ghost && fe->ghost->shared_with) || (fe->memfd && fe->memfd->shared_with))
+		return 0;
+	if (!fi)
+		return -EINVAL;
+	fd = files_dump_local_fd(d, fi);
+	if (fd < 0)
+		return fd;
+	buf = malloc(1 << 20);
+	if (!buf)
+		return -ENOMEM;
+	ret = img_writer_open(dirfd, IMG_GHOST, fe->id, &w);   /* logs */
+	if (ret)
+		return ret;
+	for (uint64_t off = 0; off < size && !ret;) {
+		size_t want = size - off < (1 << 20) ? size - off : (1 << 20);
+		ssize_t n = pread(fd, buf, want, off);
+
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EIO;
+			pr_err("task %d: fd %d (%s): reading its content at %" PRIu64 ": %s", fi->pid,
+			       fi->fd, fi->link, off, n < 0 ? errstr(ret) : "shorter than its size");
+			break;
+		}
+		ret = img_writer_raw(&w, buf, n);
+		off += n;
+	}
+	if (ret) {
+		img_writer_abort(&w);
+		return ret;
+	}
+	return img_writer_commit(&w);
+}
+
+/* fd reopened with fe's flags through /proc (works for unlinked files). */
+static int reopen(int fd, const FileEntry *fe)
+{
+	char why[160], proc_path[64];
+	int flags, nfd, ret;
+
+	ret = files_reg_open_flags(fe, &flags, why, sizeof(why));
+	if (ret) {
+		pr_err("file %s %s: %s", fe->path, why, errstr(ret));
+		return ret;
+	}
+	snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", fd);
+	nfd = open(proc_path, flags | O_CLOEXEC);
+	if (nfd < 0) {
+		ret = -errno;
+		pr_err("file %s: reopen through %s with flags 0%o: %s", fe->path, proc_path, flags,
+		       errstr(ret));
+		return ret;
+	}
+	return nfd;
+}
+
+static int reopen_shared(struct files_rst *r, const FileEntry *fe, uint32_t other)
+{
+	int fd = files_rst_open_id(r, other);   /* logs */
+
+	return fd < 0 ? fd : reopen(fd, fe);
+}
+
+/* Copy ghost-<id>.img into fd. */
+static int fill_content(struct files_rst *r, const FileEntry *fe, int fd, uint64_t size)
+{
+	_cleanup_free_ char *buf = malloc(1 << 20);
+	_cleanup_close_ int raw = -1;
+	uint64_t have;
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	ret = img_raw_open(files_rst_dirfd(r), IMG_GHOST, fe->id, &raw, &have);   /* logs */
+	if (ret)
+		return ret;
+	if (have != size) {
+		pr_err("file %s: ghost-%u.img holds %" PRIu64 " bytes, files.img says %" PRIu64,
+		       fe->path, fe->id, have, size);
+		return -EINVAL;
+	}
+	for (uint64_t off = 0; off < size;) {
+		size_t want = size - off < (1 << 20) ? size - off : (1 << 20);
+		ssize_t n = pread(raw, buf, want, IMG_HDR_SIZE + off);
+
+		if (n <= 0 || pwrite(fd, buf, n, off) != n) {
+			ret = n <= 0 ? (n < 0 ? -errno : -EIO) : -errno;
+			pr_err("file %s: copying its content from ghost-%u.img at %" PRIu64 ": %s",
+			       fe->path, fe->id, off, errstr(ret ? ret : -EIO));
+			return ret ? ret : -EIO;
+		}
+		off += n;
+	}
+	/* A sparse tail, and the exact size. */
+	if (ftruncate(fd, size) < 0) {
+		ret = -errno;
+		pr_err("file %s: ftruncate(%" PRIu64 "): %s", fe->path, size, errstr(ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* A new, already unlinked file for fe: under its old name, a temporary
+ * name in its old directory, or a memfd if the directory is gone. */
+static int create_unlinked(const FileEntry *fe)
+{
+	char tmp[PATH_MAX];
+	const char *name = fe->path;
+	int fd, ret;
+
+	fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		if (snprintf(tmp, sizeof(tmp), "%s.minicr-ghost-%d-%u", fe->path, getpid(), fe->id) >=
+		    (int)sizeof(tmp))
+			return -ENAMETOOLONG;
+		name = tmp;
+		fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	}
+	if (fd < 0 && errno == ENOENT) {
+		const char *base = strrchr(fe->path, '/');
+
+		pr_warn("the directory of deleted file %s is gone: it is recreated as a memfd",
+			fe->path);
+		fd = memfd_create(base ? base + 1 : fe->path, MFD_CLOEXEC);
+		if (fd < 0) {
+			ret = -errno;
+			pr_err("file %s: memfd_create: %s", fe->path, errstr(ret));
+			return ret;
+		}
+		return fd;
+	}
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("file %s: cannot recreate it: %s", name, errstr(ret));
+		return ret;
+	}
+	if (unlink(name) < 0) {
+		ret = -errno;
+		pr_err("file %s: unlink after recreating it: %s", name, errstr(ret));
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static int open_ghost(struct files_rst *r, const FileEntry *fe)
+{
+	const GhostFileEntry *g = fe->ghost;
+	_cleanup_close_ int wfd = -1;
+	struct timespec ts[2];
+	int fd, ret;
+
+	if (!g || !fe->path || fe->path[0] != '/') {
+		pr_err("file %u: a deleted file without its ghost record or path", fe->id);
+		return -EINVAL;
+	}
+	if (g->shared_with)
+		return reopen_shared(r, fe, g->shared_with);
+	wfd = create_unlinked(fe);
+	if (wfd < 0)
+		return wfd;
+	ret = fill_content(r, fe, wfd, g->size);
+	if (ret)
+		return ret;
+	if ((fe->has_mode && fchmod(wfd, fe->mode & 07777) < 0) ||
+	    (g->has_uid && g->has_gid && fchown(wfd, g->uid, g->gid) < 0)) {
+		ret = -errno;
+		pr_err("file %s: setting mode 0%o and owner %u:%u: %s", fe->path, fe->mode & 07777,
+		       g->uid, g->gid, errstr(ret));
+		return ret;
+	}
+	if (g->has_mtime) {
+		ts[0].tv_nsec = UTIME_OMIT;
+		ts[0].tv_sec = 0;
+		ts[1].tv_sec = g->mtime / 1000000000ULL;
+		ts[1].tv_nsec = g->mtime % 1000000000ULL;
+		if (futimens(wfd, ts) < 0)
+			pr_warn("file %s: cannot set its mtime back: %s", fe->path, errstr(-errno));
+	}
+	fd = reopen(wfd, fe);
+	return fd;
+}
+
+static int open_memfd(struct files_rst *r, const FileEntry *fe)
+{
+	const MemfdEntry *m = fe->memfd;
+	_cleanup_close_ int wfd = -1;
+	int fd, ret;
+
+	if (!m) {
+		pr_err("file %u: a memfd without its record", fe->id);
+		return -EINVAL;
+	}
+	if (m->shared_with)
+		return reopen_shared(r, fe, m->shared_with);
+	/* Sealing is always allowed here; F_SEAL_SEAL, if recorded, is added
+	 * last, which leaves the same state as a memfd made without it. */
+	wfd = memfd_create(m->name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (wfd < 0) {
+		ret = -errno;
+		pr_err("memfd %s: memfd_create: %s", m->name, errstr(ret));
+		return ret;
+	}
+	ret = fill_content(r, fe, wfd, m->size);
+	if (ret)
+		return ret;
+	if (fe->has_mode && fchmod(wfd, fe->mode & 07777) < 0) {
+		ret = -errno;
+		pr_err("memfd %s: fchmod(0%o): %s", m->name, fe->mode & 07777, errstr(ret));
+		return ret;
+	}
+	fd = reopen(wfd, fe);
+	if (fd < 0)
+		return fd;
+	if (m->has_seals && m->seals && fcntl(wfd, F_ADD_SEALS, m->seals) < 0) {
+		ret = -errno;
+		pr_err("memfd %s: F_ADD_SEALS 0x%x: %s", m->name, m->seals, errstr(ret));
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+
+const struct file_ops files_memfd_ops = {
+	.kind = FD_KIND__FD_MEMFD,
+	.name = "memfd",
+	.match = match_memfd,
+	.dump = dump_memfd,
+	.dump_data = dump_ghost_data,
+	.open = open_memfd,
+};
+
+/* FD_REG covers deleted files too: the image says which by fe->ghost. */
+static int open_reg(struct files_rst *r, const FileEntry *fe)
+{
+	return fe->ghost ? open_ghost(r, fe) : open_path(r, fe);
+}
+
 const struct file_ops files_reg_ops = {
 	.kind = FD_KIND__FD_REG,
 	.name = "regular file",
 	.match = match_reg,
 	.dump = dump_path,
-	.open = open_path,
+	.open = open_reg,
 };
 
 const struct file_ops files_dir_ops = {
@@ -220,4 +596,13 @@ const struct file_ops files_chr_ops = {
 	.match = match_chr,
 	.dump = dump_path,
 	.open = open_path,
+};
+
+const struct file_ops files_ghost_ops = {
+	.kind = FD_KIND__FD_REG,
+	.name = "deleted file",
+	.match = match_ghost,
+	.dump = dump_ghost,
+	.dump_data = dump_ghost_data,
+	.open = open_reg,       /* restore finds kinds by FdKind: either may be asked */
 };

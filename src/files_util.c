@@ -102,7 +102,7 @@ int files_group(const struct files_group_key *keys, size_t n,
 		int (*same)(void *ctx, size_t i, size_t j), void *ctx,
 		uint32_t *group, size_t *nr_groups)
 {
-	size_t *idx = NULL, *rep = NULL, *first = NULL, *renum = NULL;
+	size_t *idx = NULL, *rep = NULL, *renum = NULL;
 	size_t nr = 0, next = 0;
 	int ret = 0;
 
@@ -111,9 +111,8 @@ int files_group(const struct files_group_key *keys, size_t n,
 		return 0;
 	idx = calloc(n, sizeof(*idx));
 	rep = calloc(n, sizeof(*rep));      /* representatives of the current run */
-	first = calloc(n, sizeof(*first));  /* raw group -> its first item */
 	renum = calloc(n, sizeof(*renum));
-	if (!idx || !rep || !first || !renum) {
+	if (!idx || !rep || !renum) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -141,7 +140,6 @@ int files_group(const struct files_group_key *keys, size_t n,
 				group[i] = group[idx[rep[r]]];
 			} else {
 				rep[nrep++] = k;
-				first[nr] = i;
 				group[i] = nr++;
 			}
 		}
@@ -159,7 +157,6 @@ int files_group(const struct files_group_key *keys, size_t n,
 out:
 	free(idx);
 	free(rep);
-	free(first);
 	free(renum);
 	return ret;
 }
@@ -179,5 +176,71 @@ int files_inherit_parse(const char *spec, int *fd, const char **key)
 		return -EINVAL;
 	*fd = (int)v;
 	*key = end + 2;
+	return 0;
+}
+
+int files_lock_parse(const char *line, struct files_lock *l)
+{
+	char tok[10][32];
+	unsigned long long start, end;
+	int n = 0, i = 1;
+	const char *s = line;
+	char *e;
+
+	memset(l, 0, sizeof(*l));
+	while (n < 10) {
+		size_t len;
+
+		s += strspn(s, " \t");
+		len = strcspn(s, " \t\n");
+		if (!len)
+			break;
+		if (len >= sizeof(tok[0]))
+			return -EINVAL;
+		memcpy(tok[n], s, len);
+		tok[n++][len] = '\0';
+		s += len;
+	}
+	if (n < 2 || tok[0][strlen(tok[0]) - 1] != ':')
+		return -EINVAL;
+	if (!strcmp(tok[i], "->")) {
+		l->waiter = true;
+		i++;
+	}
+	snprintf(l->name, sizeof(l->name), "%s", tok[i]);
+	if (!strcmp(tok[i], "FLOCK"))
+		l->kind = FILE_LOCK_KIND__LOCK_FLOCK;
+	else if (!strcmp(tok[i], "POSIX"))
+		l->kind = FILE_LOCK_KIND__LOCK_POSIX;
+	else if (!strcmp(tok[i], "OFDLCK"))
+		l->kind = FILE_LOCK_KIND__LOCK_OFD;
+	else
+		return 0;   /* a lease, delegation, ...: named, not parsed further */
+	/* kind, ADVISORY|MANDATORY, READ|WRITE, pid, dev:ino, start, end */
+	if (n - i != 7)
+		return -EINVAL;
+	if (strcmp(tok[i + 1], "ADVISORY")) {
+		snprintf(l->name, sizeof(l->name), "%s", tok[i + 1]);
+		l->kind = 0;
+		return 0;
+	}
+	if (!strcmp(tok[i + 2], "WRITE"))
+		l->write = true;
+	else if (strcmp(tok[i + 2], "READ"))
+		return -EINVAL;
+	errno = 0;
+	l->pid = strtol(tok[i + 3], &e, 10);
+	if (errno || *e)
+		return -EINVAL;
+	start = strtoull(tok[i + 5], &e, 10);
+	if (errno || *e || tok[i + 5][0] == '-')
+		return -EINVAL;
+	l->start = start;
+	if (!strcmp(tok[i + 6], "EOF"))
+		return 0;
+	end = strtoull(tok[i + 6], &e, 10);
+	if (errno || *e || tok[i + 6][0] == '-' || end < start)
+		return -EINVAL;
+	l->len = end - start + 1;
 	return 0;
 }

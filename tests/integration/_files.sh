@@ -26,6 +26,21 @@ files_start() {
 	wait_for_file "$d/ready" 30 || { cat "$d/log" >&2; fail "minicr-test-files --mode $mode did not get ready"; }
 }
 
+# files_spawn CMD...: run CMD in the background with every fd above 2
+# closed, stdin /dev/null, output to /dev/null. Sets FILES_PID (added to
+# TREES).
+files_spawn() {
+	(
+		for f in /proc/$BASHPID/fd/*; do
+			f=${f##*/}
+			if ((f > 2)); then eval "exec $f>&-"; fi
+		done
+		exec "$@" </dev/null >/dev/null 2>&1
+	) &
+	FILES_PID=$!
+	TREES+=("$FILES_PID")
+}
+
 # files_dump PID IMG: dump the tree (it is killed) and reap it.
 files_dump() {
 	"$MINICR" dump -D "$2" "$1" >"$WORK/dump.log" 2>&1 ||

@@ -284,6 +284,41 @@ static void test_reg_check_append_and_host(void **state)
 	assert_int_equal(files_reg_check(&e, &st, true, why, sizeof(why)), -ESTALE);
 }
 
+static void test_lock_parse(void **state)
+{
+	struct files_lock l;
+
+	(void)state;
+	assert_int_equal(files_lock_parse("\t1: POSIX  ADVISORY  WRITE 42 00:2f:77 10 19\n", &l), 0);
+	assert_int_equal(l.kind, FILE_LOCK_KIND__LOCK_POSIX);
+	assert_true(l.write);
+	assert_false(l.waiter);
+	assert_int_equal(l.pid, 42);
+	assert_true(l.start == 10 && l.len == 10);
+	assert_int_equal(files_lock_parse("\t2: FLOCK  ADVISORY  READ  7 fd:01:123 0 EOF", &l), 0);
+	assert_int_equal(l.kind, FILE_LOCK_KIND__LOCK_FLOCK);
+	assert_false(l.write);
+	assert_true(l.start == 0 && l.len == 0);
+	assert_int_equal(files_lock_parse("\t3: OFDLCK ADVISORY  WRITE -1 00:2f:77 100 EOF", &l), 0);
+	assert_int_equal(l.kind, FILE_LOCK_KIND__LOCK_OFD);
+	assert_int_equal(l.pid, -1);
+	assert_true(l.start == 100 && l.len == 0);
+	/* A blocked waiter. */
+	assert_int_equal(files_lock_parse("\t4: -> FLOCK  ADVISORY  WRITE 8 00:2f:77 0 EOF", &l), 0);
+	assert_true(l.waiter);
+	assert_int_equal(l.kind, FILE_LOCK_KIND__LOCK_FLOCK);
+	/* Leases are named, not restored. */
+	assert_int_equal(files_lock_parse("\t5: LEASE  ACTIVE    READ  9 00:2f:77 0 EOF", &l), 0);
+	assert_int_equal(l.kind, 0);
+	assert_string_equal(l.name, "LEASE");
+	/* Malformed. */
+	assert_int_equal(files_lock_parse("\t1: POSIX  ADVISORY  WRITE 42 00:2f:77 10", &l), -EINVAL);
+	assert_int_equal(files_lock_parse("\t1: POSIX  ADVISORY  WRITE 42 00:2f:77 19 10", &l), -EINVAL);
+	assert_int_equal(files_lock_parse("\t1: POSIX  ADVISORY  BOTH 42 00:2f:77 10 19", &l), -EINVAL);
+	assert_int_equal(files_lock_parse("POSIX  ADVISORY  WRITE 42 00:2f:77 10 19", &l), -EINVAL);
+	assert_int_equal(files_lock_parse("", &l), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_files_what),
 		cmocka_unit_test(test_group),
 		cmocka_unit_test(test_inherit_parse),
+		cmocka_unit_test(test_lock_parse),
 		cmocka_unit_test(test_reg_check_regular),
 		cmocka_unit_test(test_reg_check_devices_and_dirs),
 		cmocka_unit_test(test_reg_open_flags),
