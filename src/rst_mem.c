@@ -99,8 +99,9 @@ uint64_t rst_mem_pages_restored(void)
 }
 
 /* Shared anonymous objects, by shmid, for all tasks of this restore: each
- * becomes one memfd of minicr, filled once, and every task that mapped the
- * object maps that memfd, so the memory stays shared among them. */
+ * becomes one object held open by minicr (shm_create()), filled once, and
+ * every task that mapped it maps that object, so the memory stays shared
+ * among them. */
 struct shm_obj {
 	uint64_t shmid;
 	int fd;
