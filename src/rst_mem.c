@@ -489,8 +489,12 @@ static int map_vdso(struct mem_ctx *c)
 	for (int k = 0; k < LAY_NR_VDSO; k++) {
 		if (now.present[k] != rec.present[k] || now.r[k].start != rec.r[k].start ||
 		    now.r[k].end != rec.r[k].end) {
-			pr_err("task %d: vDSO layout differs from the dumping kernel: mapping %d is at %llx-%llx, recorded %llx-%llx",
-			       c->pid, k, (unsigned long long)now.r[k].start,
+			static const char *const names[LAY_NR_VDSO] = {
+				"[vvar]", "[vvar_vclock]", "[vdso]"
+			};
+
+			pr_err("task %d: vDSO layout differs from the dumping kernel: %s is at %llx-%llx, recorded %llx-%llx",
+			       c->pid, names[k], (unsigned long long)now.r[k].start,
 			       (unsigned long long)now.r[k].end, (unsigned long long)rec.r[k].start,
 			       (unsigned long long)rec.r[k].end);
 			return -EINVAL;
