@@ -228,6 +228,17 @@ static int read_fd(pid_t pid, int fd, struct fd_dump_info *fi)
 	fi->fdinfo = info;
 	fi->pos = parsed.pos;
 	fi->flags = parsed.flags;
+	/* Leases first: a lease also sets O_ASYNC, which the kinds refuse
+	 * with a less telling message. */
+	for (const char *l = strstr(info, "\nlock:"); l; l = strstr(l + 1, "\nlock:")) {
+		struct files_lock lk;
+
+		if (!files_lock_parse(l + 6, &lk) && !lk.kind) {
+			pr_err("task %d: fd %d (%s) holds a %s lock; minicr restores only flock, "
+			       "POSIX and OFD locks", pid, fd, link, lk.name);
+			return 1;
+		}
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(kinds) && !fi->ops; i++)
 		if (kinds[i]->match(fi))
 			fi->ops = kinds[i];

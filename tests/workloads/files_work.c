@@ -17,6 +17,10 @@
  *          open file description cannot take the flock and that a child
  *          sees its POSIX lock (F_GETLK names this PID).
  *   stdin  reads lines from fd 0 and appends each to DIR/got; ends at EOF.
+ *   clonefiles  a child made by clone(CLONE_FILES) shares the fd table;
+ *          both sleep (a dump must refuse them).
+ *   lease  holds a read lease on DIR/lease.dat and sleeps (a dump must
+ *          refuse it).
  * The result goes to DIR/result ("OK ..." or "FAIL ..."); exit status 0 on
  * OK. */
 #include <errno.h>
@@ -28,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -374,6 +380,43 @@ static int mode_stdin(void)
 	return finish(true, "stdin: %d lines until EOF", n);
 }
 
+/* ---- refused ---- */
+
+static int sleeper(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return 0;
+}
+
+static int mode_clonefiles(void)
+{
+	static char stack[64 << 10];
+	pid_t kid = clone(sleeper, stack + sizeof(stack), CLONE_FILES | SIGCHLD, NULL);
+
+	if (kid < 0)
+		return finish(false, "clone(CLONE_FILES): %s", strerror(errno));
+	ready();
+	for (;;)
+		pause();
+}
+
+static int mode_lease(void)
+{
+	char p[4096];
+	int fd;
+
+	path_of(p, sizeof(p), "lease.dat");
+	close(open(p, O_WRONLY | O_CREAT, 0644));
+	fd = open(p, O_RDONLY);
+	if (fd < 0 || fcntl(fd, F_SETLEASE, F_RDLCK))
+		return finish(false, "read lease on %s: %s", p, strerror(errno));
+	ready();
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -394,7 +437,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!mode || !dir) {
-		fprintf(stderr, "usage: minicr-test-files --mode share|ghost|lock|stdin --dir DIR "
+		fprintf(stderr, "usage: minicr-test-files --mode share|ghost|lock|stdin|clonefiles|lease --dir DIR "
 			"[--lines N]\n");
 		return 2;
 	}
@@ -406,6 +449,10 @@ int main(int argc, char **argv)
 		return mode_lock();
 	if (!strcmp(mode, "stdin"))
 		return mode_stdin();
+	if (!strcmp(mode, "clonefiles"))
+		return mode_clonefiles();
+	if (!strcmp(mode, "lease"))
+		return mode_lease();
 	fprintf(stderr, "unknown mode %s\n", mode);
 	return 2;
 }

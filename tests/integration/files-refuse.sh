@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# What the files code cannot restore faithfully makes the dump fail before
+# any image is written, with a message naming the tasks/fd, and the tree
+# keeps running: two tasks sharing one fd table (clone(CLONE_FILES)), and
+# a file lease (tests/workloads/files_work.c, modes clonefiles and lease).
+source "$(dirname "$0")/_common.sh"
+source "$(dirname "$0")/_files.sh"
+enter_pidns "$@"
+setup_work
+
+refused() {   # MODE PATTERN
+	local d=$WORK/$1 img=$WORK/img-$1
+	files_start "$1" "$d"
+	if "$MINICR" dump -D "$img" "$FILES_PID" >"$WORK/$1.log" 2>&1; then
+		fail "$1: dump succeeded"
+	fi
+	grep -q -- "$2" "$WORK/$1.log" || { cat "$WORK/$1.log" >&2; fail "$1: no message matching '$2'"; }
+	[[ -d /proc/$FILES_PID ]] && [[ "$(awk '{ print $3 }' /proc/$FILES_PID/stat)" != [TtZ] ]] ||
+		fail "$1: the tree is not running after the refused dump"
+	[[ ! -e "$img/inventory.img" && -z "$(ls "$img" 2>/dev/null)" ]] ||
+		fail "$1: the refused dump left images: $(ls "$img")"
+	ok "$1 refused: $(grep -m1 -- "$2" "$WORK/$1.log")"
+}
+refused clonefiles "share one fd table"
+refused lease "holds a LEASE lock"
+say "PASS"
