@@ -580,6 +580,32 @@ static int check_file(struct mem_ctx *c, const VmaEntry *e)
 	return 0;
 }
 
+/* check_file() looked at the path in minicr's mount namespace; the task
+ * opened it in its own (a new one with --pidns), and the file may have been
+ * replaced in between: the file the task holds must be the recorded one. */
+static int check_opened(struct mem_ctx *c, const VmaEntry *e, long fd)
+{
+	char link[64];
+	struct stat st;
+	int ret;
+
+	if (!e->has_dev && !e->has_ino)
+		return 0;
+	snprintf(link, sizeof(link), "/proc/%d/fd/%ld", c->pid, fd);
+	if (stat(link, &st) < 0) {
+		ret = -errno;
+		pr_err("task %d: cannot stat %s (%s): %s", c->pid, link, e->path, errstr(ret));
+		return ret;
+	}
+	if ((e->has_dev && e->dev != st.st_dev) || (e->has_ino && e->ino != st.st_ino)) {
+		pr_err("task %d: %s as the task opened it is another file (device/inode %llx/%llu, recorded %llx/%llu)",
+		       c->pid, e->path, (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+		       (unsigned long long)e->dev, (unsigned long long)e->ino);
+		return -ESTALE;
+	}
+	return 0;
+}
+
 static int pwrite_all(int fd, const uint8_t *buf, size_t len, uint64_t off)
 {
 	while (len) {
@@ -976,7 +1002,8 @@ static long open_backing(struct mem_ctx *c, const VmaEntry *e)
 	c->open_fd = fd;
 	c->open_path = path;
 	c->open_flags = flags;
-	return fd;
+	ret = check_opened(c, e, fd);
+	return ret ? ret : fd;
 }
 
 static const int madv_allowed[] = {
