@@ -8,8 +8,9 @@
  * datagram/record, then SO_PEEK_OFF back to -1. Refused, naming task and
  * fd: file descriptors in flight (SCM_RIGHTS), a pending connection whose
  * client is outside the tree or already sent data, queued datagrams of an
- * unnamed unconnected socket, a named socket connected other than by
- * accept(). A socket connected to one outside the tree is external.
+ * unnamed unconnected socket, a named stream socket connected other than
+ * by accept() from a listener in the tree, datagram sockets connected one
+ * way or by name. A socket connected to one outside the tree is external.
  *
  * Restore (in minicr): a connected pair, both in the tree, comes from one
  * socketpair(); a socket whose peer is gone from one socketpair() whose
@@ -17,10 +18,10 @@
  * lands in the right receive queue in order. A listener is bound (its
  * stale socket file unlinked first), listen()s, and its pending
  * connections are made again, in order, by client sockets connect()ing to
- * it: those are the clients' files. Queued datagrams of a bound socket
- * without a peer in the tree are sent to its name from a temporary socket.
- * An accepted socket cannot take its listener's name again: getsockname()
- * on it then returns an unnamed address (warned). */
+ * it: those are the clients' files. Its accepted connections in the tree
+ * are made first the same way and accept()ed at once, so the accepted end
+ * has the listener's name again. Queued datagrams of a bound socket
+ * without a peer in the tree are sent to its name from a temporary socket. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -86,13 +87,21 @@ static const struct unix_diag_info *listener_of(uint32_t client)
 	return NULL;
 }
 
-static bool is_listener_name(const struct unix_diag_info *ui)
+/* The listener named like ui (ui was accept()ed from it: an accepted
+ * socket reports its listener's name), or NULL. */
+static const struct unix_diag_info *listener_by_name(const struct unix_diag_info *ui)
 {
 	for (size_t i = 0; i < diag.nr; i++)
-		if (diag.e[i].state == TCP_LISTEN && diag.e[i].name_len == ui->name_len &&
+		if (diag.e[i].state == TCP_LISTEN && diag.e[i].type == ui->type &&
+		    diag.e[i].name_len == ui->name_len &&
 		    !memcmp(diag.e[i].name, ui->name, ui->name_len))
-			return true;
-	return false;
+			return &diag.e[i];
+	return NULL;
+}
+
+static bool is_listener_name(const struct unix_diag_info *ui)
+{
+	return listener_by_name(ui) != NULL;
 }
 
 struct msgs {
@@ -228,6 +237,31 @@ static int get_int_opt(int fd, int opt, const char *name, const char *what, uint
 	return 0;
 }
 
+/* A listener's accepted sockets in the tree whose peer is in the tree too
+ * or closed (those are restored through it). */
+static int find_accepted(const struct files_dump *d, const struct unix_diag_info *l,
+			 UnixSkEntry *se)
+{
+	for (size_t i = 0; i < diag.nr; i++) {
+		const struct unix_diag_info *e = &diag.e[i];
+		const struct fd_dump_info *efi;
+		uint32_t *n;
+
+		if (e == l || e->state != TCP_ESTABLISHED || e->type != l->type ||
+		    e->name_len != l->name_len || memcmp(e->name, l->name, l->name_len))
+			continue;
+		efi = tree_socket(d, e->ino);
+		if (!efi || (e->peer && !tree_socket(d, e->peer)))
+			continue;
+		n = realloc(se->accepted_file_ids, (se->n_accepted_file_ids + 1) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		se->accepted_file_ids = n;
+		n[se->n_accepted_file_ids++] = efi->file_id;
+	}
+	return 0;
+}
+
 static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEntry *fe)
 {
 	const struct unix_diag_info *ui = diag_find(fi->st.st_ino), *peer = NULL;
@@ -288,6 +322,9 @@ static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 			}
 			se->pending_file_ids[se->n_pending_file_ids++] = pfi->file_id;
 		}
+		ret = find_accepted(d, ui, se);
+		if (ret)
+			return ret;
 	} else if (ui->peer) {
 		se->has_peer_ino = 1;
 		se->peer_ino = ui->peer;
@@ -298,16 +335,18 @@ static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 			se->peer_file_id = pfi->file_id;
 			if (ui->name_len && ui->type != SOCK_DGRAM) {
 				if (!is_listener_name(ui)) {
-					pr_err("%s: connected unix socket bound to a name of its "
-					       "own; minicr cannot restore it", what);
+					pr_err("%s: connected unix socket with a name (bound "
+					       "before connect(), or accepted from a listener that "
+					       "is gone); minicr cannot restore it", what);
 					return -EOPNOTSUPP;
 				}
 				se->has_accepted = se->accepted = 1;
 			}
 			if (peer && peer->name_len && ui->type != SOCK_DGRAM &&
 			    !is_listener_name(peer)) {
-				pr_err("%s: its peer is bound to a name of its own; minicr "
-				       "cannot restore it", what);
+				pr_err("%s: its peer has a name (bound before connect(), or "
+				       "accepted from a listener that is gone); minicr cannot "
+				       "restore it", what);
 				return -EOPNOTSUPP;
 			}
 			if (ui->type == SOCK_DGRAM && (!peer || peer->peer != ui->ino ||
@@ -347,6 +386,17 @@ static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	/* A stream socket connected with no peer inode: the peer was closed
 	 * (the kernel reports inode 0); restored as a pair whose other end is
 	 * closed. */
+	if (ui->type != SOCK_DGRAM && ui->state == TCP_ESTABLISHED && !se->has_listener_file_id) {
+		const struct unix_diag_info *acc = ui->name_len ? ui :
+						   peer && peer->name_len ? peer : NULL;
+		const struct unix_diag_info *l = acc ? listener_by_name(acc) : NULL;
+
+		pfi = l ? tree_socket(d, l->ino) : NULL;
+		if (pfi) {
+			se->has_conn_listener_file_id = 1;
+			se->conn_listener_file_id = pfi->file_id;
+		}
+	}
 
 	fd = files_dump_local_fd(d, fi);
 	if (fd < 0)
@@ -540,8 +590,8 @@ static int open_pair(struct files_rst *r, const FileEntry *fe, const FileEntry *
 		return ret;
 	}
 	if (fe->unix_sk->accepted || (peer && peer->unix_sk->accepted))
-		pr_warn("%s: an accept()ed socket of the pair is restored unnamed "
-			"(getsockname() will not return its listener's name)", what);
+		pr_warn("%s: an accept()ed socket whose listener is gone is restored unnamed "
+			"(getsockname() will not return the listener's name)", what);
 	ret = set_opts(sv[0], fe, what);
 	if (!ret && peer)
 		ret = set_opts(sv[1], peer, what);
@@ -570,6 +620,94 @@ fail:
 	close(sv[0]);
 	if (sv[1] >= 0)
 		close(sv[1]);
+	return ret;
+}
+
+/* fd for file fe: kept for the caller if it is keep_id, else handed to
+ * the registry with its status flags. Takes fd. */
+static int place(struct files_rst *r, const FileEntry *fe, int fd, uint32_t keep_id, int *kept,
+		 const char *what)
+{
+	int ret;
+
+	if (fe->id == keep_id) {
+		*kept = fd;
+		return 0;
+	}
+	ret = set_flags(fd, fe, what);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return files_rst_stash(r, fe->id, fd);
+}
+
+/* An accepted connection of the listener lfd (at address a): a client
+ * connects, lfd accepts, so the accepted end has the listener's name. The
+ * client is the accepted socket's peer, or a temporary one closed at once
+ * if the peer was closed. */
+static int remake_accepted(struct files_rst *r, int lfd, const struct sockaddr_un *a,
+			   socklen_t alen, uint32_t sid, uint32_t keep_id, int *kept,
+			   const char *what)
+{
+	const FileEntry *sfe = files_rst_entry(r, sid), *cfe = NULL;
+	int cfd = -1, sfd = -1, ret;
+
+	if (sfe && sfe->kind == FD_KIND__FD_EXTERNAL)
+		return 0;       /* handed in with --inherit-fd */
+	sfe = unix_entry(r, sid, what);
+	if (!sfe)
+		return -EINVAL;
+	if (sfe->unix_sk->has_peer_file_id) {
+		cfe = unix_entry(r, sfe->unix_sk->peer_file_id, what);
+		if (!cfe)
+			return -EINVAL;
+	}
+	cfd = socket(AF_UNIX, sfe->unix_sk->type | SOCK_CLOEXEC, 0);
+	if (cfd < 0) {
+		ret = -errno;
+		pr_err("%s: socket for accepted connection (file %u): %s", what, sid, errstr(ret));
+		return ret;
+	}
+	ret = cfe ? set_opts(cfd, cfe, what) : 0;
+	if (!ret && connect(cfd, (const struct sockaddr *)a, alen) < 0) {
+		ret = -errno;
+		pr_err("%s: connect for accepted connection (file %u): %s", what, sid, errstr(ret));
+	}
+	if (ret)
+		goto fail;
+	sfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (sfd < 0) {
+		ret = -errno;
+		pr_err("%s: accept of connection (file %u): %s", what, sid, errstr(ret));
+		goto fail;
+	}
+	ret = set_opts(sfd, sfe, what);
+	if (!ret)
+		ret = send_queue(cfd, sfe, false, what);
+	if (!ret && cfe)
+		ret = send_queue(sfd, cfe, false, what);
+	if (!ret)
+		ret = do_shutdown(sfd, sfe->unix_sk->shutdown, what);
+	if (!ret && cfe)
+		ret = do_shutdown(cfd, cfe->unix_sk->shutdown, what);
+	if (ret)
+		goto fail;
+	if (cfe) {
+		ret = place(r, cfe, cfd, keep_id, kept, what);
+		cfd = -1;
+		if (ret)
+			goto fail;
+	} else {
+		close(cfd);
+		cfd = -1;
+	}
+	return place(r, sfe, sfd, keep_id, kept, what);
+fail:
+	if (cfd >= 0)
+		close(cfd);
+	if (sfd >= 0)
+		close(sfd);
 	return ret;
 }
 
@@ -603,6 +741,12 @@ static int open_listener(struct files_rst *r, const FileEntry *lfe, uint32_t kee
 		ret = -errno;
 		pr_err("%s: listen(%u): %s", what, se->backlog, errstr(ret));
 		goto fail;
+	}
+	for (size_t i = 0; i < se->n_accepted_file_ids; i++) {
+		ret = remake_accepted(r, lfd, &a, alen, se->accepted_file_ids[i], keep_id, kept,
+				      what);
+		if (ret)
+			goto fail;
 	}
 	for (size_t i = 0; i < se->n_pending_file_ids; i++) {
 		const FileEntry *cfe = unix_entry(r, se->pending_file_ids[i], what);
@@ -661,8 +805,9 @@ static int unix_open(struct files_rst *r, const FileEntry *fe)
 	}
 	if (se->state == TCP_LISTEN)
 		return open_listener(r, fe, 0, NULL);
-	if (se->has_listener_file_id) {
-		const FileEntry *lfe = unix_entry(r, se->listener_file_id, what);
+	if (se->has_listener_file_id || se->has_conn_listener_file_id) {
+		const FileEntry *lfe = unix_entry(r, se->has_listener_file_id ? se->listener_file_id :
+						   se->conn_listener_file_id, what);
 		int kept = -1;
 
 		if (!lfe)
@@ -671,7 +816,7 @@ static int unix_open(struct files_rst *r, const FileEntry *fe)
 		if (ret)
 			return ret;
 		if (kept < 0) {
-			pr_err("%s: not among the pending connections of file %u", what, lfe->id);
+			pr_err("%s: not among the connections of listener file %u", what, lfe->id);
 			return -EINVAL;
 		}
 		return kept;

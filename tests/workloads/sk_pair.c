@@ -1,7 +1,7 @@
 /* minicr-test-sk: unix sockets with queued data and pending connections
  * across a dump, for tests/integration/unix-*.sh.
  *
- *   minicr-test-sk --dir DIR --mode stream|dgram|seqpacket|listen
+ *   minicr-test-sk --dir DIR --mode stream|dgram|seqpacket|listen|dgram-bound|scm
  *
  * stream/dgram/seqpacket: a parent and a child joined by a socketpair of
  * that type. Before DIR/ready ("PARENT CHILD"), the child sends the parent
@@ -15,15 +15,19 @@
  * listen: the parent listens on DIR/sock (backlog 7). Child A connects and
  * is accepted, then sends 100 bytes the parent does not read. Children B1
  * and B2 connect, in this order, and are not accepted. After DIR/go: the
- * parent reads A's 100 bytes, accepts twice and must get B1 then B2 (each
+ * parent reads A's 100 bytes (A's accepted end still has the listener's
+ * name), accepts twice and must get B1 then B2 (each
  * sends its name after go), then connects to DIR/sock itself and accepts
  * that, checking the listener still works.
+ *
+ * dgram-bound, scm: see run_dgram_bound() and run_scm().
  *
  * Verdict in DIR/result: "OK ..." or "FAIL ...". */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,6 +305,13 @@ static int run_listen(void)
 	wait_file("go");
 	if (recv_stream(ca, 3, 0, 100) || nothing_queued(ca, "connection A"))
 		return -1;
+	{
+		struct sockaddr_un n = { 0 };
+		socklen_t nl = sizeof(n);
+
+		CHECK(!getsockname(ca, (struct sockaddr *)&n, &nl) && !strcmp(n.sun_path, a.sun_path),
+		      "accepted connection A is named \"%s\", want \"%s\"", n.sun_path, a.sun_path);
+	}
 	c1 = accept(l, NULL, NULL);
 	CHECK(c1 >= 0, "accept of pending B1: %s", strerror(errno));
 	if (expect_name(c1, "B1"))
@@ -328,6 +339,100 @@ static int run_listen(void)
 	return 0;
 }
 
+/* dgram-bound: the parent binds a datagram socket to DIR/dsock and another
+ * to an abstract name; the child, unconnected and unnamed, sends 3
+ * messages to each with sendto(); nobody reads. After go the parent must
+ * get them in order, boundaries kept, then 2 more sent after the restore. */
+static int run_dgram_bound(void)
+{
+	struct sockaddr_un a[2] = { { .sun_family = AF_UNIX }, { .sun_family = AF_UNIX } };
+	socklen_t alen[2];
+	int s[2], status;
+	pid_t child;
+
+	snprintf(a[0].sun_path, sizeof(a[0].sun_path), "%s/dsock", dir);
+	alen[0] = sizeof(a[0]);
+	unlink(a[0].sun_path);
+	/* abstract: a NUL, then the name, length given by addrlen */
+	alen[1] = offsetof(struct sockaddr_un, sun_path) + 1 +
+		  snprintf(a[1].sun_path + 1, sizeof(a[1].sun_path) - 1, "minicr-test-%d", getpid());
+	for (int i = 0; i < 2; i++) {
+		s[i] = socket(AF_UNIX, SOCK_DGRAM, 0);
+		CHECK(s[i] >= 0 && !bind(s[i], (struct sockaddr *)&a[i], alen[i]),
+		      "bind datagram socket %d: %s", i, strerror(errno));
+	}
+	child = fork();
+	CHECK(child >= 0, "fork: %s", strerror(errno));
+	if (!child) {
+		int c = socket(AF_UNIX, SOCK_DGRAM, 0);
+		unsigned char b[4096];
+
+		for (int round = 0; round < 2; round++) {
+			for (int k = round ? 3 : 0; k < (round ? 5 : 3); k++)
+				for (int i = 0; i < 2; i++) {
+					fill(b, 10 * i + 5 + k, 0, msg_sizes[k]);
+					if (sendto(c, b, msg_sizes[k], 0, (struct sockaddr *)&a[i],
+						   alen[i]) != (ssize_t)msg_sizes[k])
+						_exit(4);
+				}
+			if (!round) {
+				put_file("child-sent", "%d", getpid());
+				wait_file("go");
+			}
+		}
+		_exit(0);
+	}
+	wait_file("child-sent");
+	put_file("ready", "%d %d", getpid(), child);
+	wait_file("go");
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < 5; k++)
+			if (recv_msg(s[i], 10 * i + 5, k, SOCK_DGRAM))
+				return -1;
+	CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && !WEXITSTATUS(status),
+	      "child failed (status 0x%x)", status);
+	return nothing_queued(s[0], "path socket") || nothing_queued(s[1], "abstract socket");
+}
+
+/* scm: the child sends the parent an fd (SCM_RIGHTS) that stays in flight,
+ * unread. The dump must refuse; after go the parent receives it. */
+static int run_scm(void)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], data = 'f';
+	struct iovec iov = { &data, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	int sv[2], status;
+	pid_t child;
+
+	CHECK(!socketpair(AF_UNIX, SOCK_STREAM, 0, sv), "socketpair: %s", strerror(errno));
+	child = fork();
+	CHECK(child >= 0, "fork: %s", strerror(errno));
+	if (!child) {
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		int fd = open("/dev/null", O_RDONLY);
+
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		if (sendmsg(sv[1], &mh, 0) != 1)
+			_exit(4);
+		put_file("child-sent", "%d", getpid());
+		wait_file("go");
+		_exit(0);
+	}
+	wait_file("child-sent");
+	put_file("ready", "%d %d", getpid(), child);
+	wait_file("go");
+	CHECK(recvmsg(sv[0], &mh, 0) == 1 && data == 'f', "recvmsg: %s", strerror(errno));
+	CHECK(CMSG_FIRSTHDR(&mh) && CMSG_FIRSTHDR(&mh)->cmsg_type == SCM_RIGHTS,
+	      "the fd in flight was lost");
+	CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && !WEXITSTATUS(status),
+	      "child failed (status 0x%x)", status);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = NULL;
@@ -340,7 +445,7 @@ int main(int argc, char **argv)
 			mode = argv[i + 1];
 	}
 	if (!dir || !mode) {
-		fprintf(stderr, "usage: %s --dir DIR --mode stream|dgram|seqpacket|listen\n",
+		fprintf(stderr, "usage: %s --dir DIR --mode stream|dgram|seqpacket|listen|dgram-bound|scm\n",
 			argv[0]);
 		return 2;
 	}
@@ -352,6 +457,10 @@ int main(int argc, char **argv)
 		ret = run_pair(SOCK_SEQPACKET);
 	else if (!strcmp(mode, "listen"))
 		ret = run_listen();
+	else if (!strcmp(mode, "dgram-bound"))
+		ret = run_dgram_bound();
+	else if (!strcmp(mode, "scm"))
+		ret = run_scm();
 	else
 		return 2;
 	if (ret) {
