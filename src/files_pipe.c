@@ -476,6 +476,14 @@ static int pipe_open(struct files_rst *r, const FileEntry *fe)
 	}
 	mine = rd ? p[0] : p[1];
 	if (peer) {
+		/* The registry sets status flags only on files it opens
+		 * itself. */
+		if (fcntl(p[rd ? 1 : 0], F_SETFL, peer->flags & (O_NONBLOCK | O_DIRECT)) < 0) {
+			ret = -errno;
+			pr_err("%s: fcntl(F_SETFL, 0%o) of the other end: %s", what, peer->flags,
+			       errstr(ret));
+			goto cleanup;
+		}
 		ret = files_rst_stash(r, peer->id, rd ? p[1] : p[0]);
 		p[rd ? 1 : 0] = -1;     /* owned by the registry now */
 		if (ret)

@@ -7,8 +7,9 @@
  * ("PARENT CHILD"). Both wait for DIR/go (the test dumps and restores in
  * between). Then the child writes 500 more bytes and exits, closing its
  * end; the parent reads to EOF and checks it got exactly the 1500 bytes in
- * order, that the child exited 0, and that the pipe capacity is the one it
- * set (128 KiB), and writes "OK ..." or "FAIL ..." into DIR/result. */
+ * order, that the child exited 0 (it checks its end is still O_NONBLOCK,
+ * the parent's is not), and that the pipe capacity is the one it set
+ * (128 KiB), and writes "OK ..." or "FAIL ..." into DIR/result. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -128,10 +129,14 @@ int main(int argc, char **argv)
 	}
 	if (!child) {
 		close(p[0]);
-		if (write_pattern(p[1], 0, FIRST))
+		/* Non-blocking on the child's side only: status flags belong to
+		 * each end's open file description. */
+		if (fcntl(p[1], F_SETFL, O_NONBLOCK) || write_pattern(p[1], 0, FIRST))
 			_exit(4);
 		put_file("child-wrote", "%d", getpid());
 		wait_go();
+		if (!(fcntl(p[1], F_GETFL) & O_NONBLOCK))
+			_exit(6);
 		_exit(write_pattern(p[1], FIRST, SECOND) ? 5 : 0);
 	}
 	close(p[1]);
@@ -174,6 +179,10 @@ int main(int argc, char **argv)
 				 pattern(i));
 			return 1;
 		}
+	}
+	if (fcntl(p[0], F_GETFL) & O_NONBLOCK) {
+		put_file("result", "FAIL the read end became O_NONBLOCK");
+		return 1;
 	}
 	cap = fcntl(p[0], F_GETPIPE_SZ);
 	if (cap != PIPE_CAP) {
