@@ -142,7 +142,7 @@ static bool drop_rights(struct msghdr *mh)
 }
 
 /* The receive queue of the socket of local fd, unchanged. */
-static int peek_queue(int fd, int type, const char *what, struct msgs *q)
+static int peek_queue(int fd, int type, bool rcv_shutdown, const char *what, struct msgs *q)
 {
 	size_t cap = type == SOCK_STREAM ? 65536 : MAX_DGRAM;
 	char ctl[CMSG_SPACE(sizeof(int) * 253) + CMSG_SPACE(sizeof(struct ucred))];
@@ -190,11 +190,14 @@ static int peek_queue(int fd, int type, const char *what, struct msgs *q)
 			ret = -E2BIG;
 			break;
 		}
+		/* A socket shut down for reading returns 0 once its queue is
+		 * empty, like an empty datagram would: with RCV_SHUTDOWN, 0 is
+		 * the end. */
+		if (!got && (type == SOCK_STREAM || rcv_shutdown))
+			break;
 		if (type == SOCK_STREAM) {
 			uint8_t *nb;
 
-			if (!got)
-				break;          /* end of stream: peer shut down */
 			nb = realloc(blob, blob_len + got);
 			if (!nb) {
 				ret = -ENOMEM;
@@ -409,7 +412,7 @@ static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	se->passcred = !!v;
 	if (ui->state == TCP_LISTEN)
 		return 0;
-	ret = peek_queue(fd, ui->type, what, &q);
+	ret = peek_queue(fd, ui->type, ui->shutdown & RCV_SHUTDOWN, what, &q);
 	se->queue = q.m;
 	se->n_queue = q.nr;
 	if (ret)
