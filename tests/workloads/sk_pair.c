@@ -1,7 +1,7 @@
 /* minicr-test-sk: unix sockets with queued data and pending connections
  * across a dump, for tests/integration/unix-*.sh.
  *
- *   minicr-test-sk --dir DIR --mode stream|dgram|seqpacket|listen|dgram-bound|scm
+ *   minicr-test-sk --dir DIR --mode stream|dgram|seqpacket|listen|dgram-bound|scm|peer-closed
  *
  * stream/dgram/seqpacket: a parent and a child joined by a socketpair of
  * that type. Before DIR/ready ("PARENT CHILD"), the child sends the parent
@@ -20,7 +20,8 @@
  * sends its name after go), then connects to DIR/sock itself and accepts
  * that, checking the listener still works.
  *
- * dgram-bound, scm: see run_dgram_bound() and run_scm().
+ * dgram-bound, scm, peer-closed: see run_dgram_bound(), run_scm(),
+ * run_peer_closed().
  *
  * Verdict in DIR/result: "OK ..." or "FAIL ...". */
 #include <errno.h>
@@ -433,6 +434,49 @@ static int run_scm(void)
 	return 0;
 }
 
+/* peer-closed: a stream and a seqpacket socketpair whose other end was
+ * closed after sending 2 messages: after go both are read back (the
+ * stream as one run of bytes), then EOF. */
+static int run_peer_closed(void)
+{
+	int types[2] = { SOCK_STREAM, SOCK_SEQPACKET }, sv[2][2];
+	char c;
+
+	for (int i = 0; i < 2; i++) {
+		CHECK(!socketpair(AF_UNIX, types[i], 0, sv[i]), "socketpair: %s", strerror(errno));
+		if (send_msg(sv[i][1], 20, 2, types[i]) || send_msg(sv[i][1], 20, 3, types[i]))
+			return -1;
+		close(sv[i][1]);
+	}
+	put_file("ready", "%d", getpid());
+	wait_file("go");
+	for (int i = 0; i < 2; i++) {
+		unsigned char b[8192];
+		size_t want = msg_sizes[2] + msg_sizes[3];
+		ssize_t r;
+
+		if (types[i] == SOCK_SEQPACKET) {
+			if (recv_msg(sv[i][0], 20, 2, types[i]) || recv_msg(sv[i][0], 20, 3, types[i]))
+				return -1;
+		} else {
+			for (size_t got = 0; got < want; got += r) {
+				r = recv(sv[i][0], b + got, sizeof(b) - got, 0);
+				CHECK(r > 0, "stream: %zu of %zu bytes, then %s", got, want,
+				      r ? strerror(errno) : "EOF");
+			}
+			{
+				unsigned char e[8192];
+
+				fill(e, 22, 0, msg_sizes[2]);
+				fill(e + msg_sizes[2], 23, 0, msg_sizes[3]);
+				CHECK(!memcmp(b, e, want), "stream: data differs");
+			}
+		}
+		CHECK(recv(sv[i][0], &c, 1, 0) == 0, "type %d: no EOF after the data", types[i]);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = NULL;
@@ -445,7 +489,7 @@ int main(int argc, char **argv)
 			mode = argv[i + 1];
 	}
 	if (!dir || !mode) {
-		fprintf(stderr, "usage: %s --dir DIR --mode stream|dgram|seqpacket|listen|dgram-bound|scm\n",
+		fprintf(stderr, "usage: %s --dir DIR --mode stream|dgram|seqpacket|listen|dgram-bound|scm|peer-closed\n",
 			argv[0]);
 		return 2;
 	}
@@ -461,6 +505,8 @@ int main(int argc, char **argv)
 		ret = run_dgram_bound();
 	else if (!strcmp(mode, "scm"))
 		ret = run_scm();
+	else if (!strcmp(mode, "peer-closed"))
+		ret = run_peer_closed();
 	else
 		return 2;
 	if (ret) {
