@@ -675,23 +675,31 @@ int files_rst_stash(struct files_rst *r, uint32_t id, int fd)
 	return 0;
 }
 
-/* Do the images come from this boot? Only then are dev/ino numbers
- * comparable. */
-static bool same_boot(int dirfd)
+/* Images older than version 2 have per-task files-PID.img: say so rather
+ * than fail on a missing files.img. Then: do the images come from this
+ * boot? Only then are dev/ino numbers comparable. */
+static int read_inventory(struct files_rst *r)
 {
-	ProtobufCMessage *msg = NULL;
 	_cleanup_free_ char *boot = NULL;
-	bool same = false;
+	ProtobufCMessage *msg = NULL;
+	InventoryEntry *inv;
+	int ret;
 
-	if (read_file("/proc/sys/kernel/random/boot_id", 64, &boot, NULL))
-		return false;
-	boot[strcspn(boot, "\n")] = '\0';
-	if (img_read_one(dirfd, IMG_INVENTORY, 0, &msg))
-		return false;
-	same = ((InventoryEntry *)msg)->boot_id &&
-	       !strcmp(((InventoryEntry *)msg)->boot_id, boot);
+	ret = img_read_one(r->dirfd, IMG_INVENTORY, 0, &msg);   /* logs */
+	if (ret)
+		return ret;
+	inv = (InventoryEntry *)msg;
+	if (inv->img_version < 2) {
+		pr_err("the images are of format version %u, whose open files this minicr cannot "
+		       "read (version 2 has files.img and fds-PID.img): dump again", inv->img_version);
+		ret = -EPROTO;
+	}
+	if (!read_file("/proc/sys/kernel/random/boot_id", 64, &boot, NULL)) {
+		boot[strcspn(boot, "\n")] = '\0';
+		r->same_host = inv->boot_id && !strcmp(inv->boot_id, boot);
+	}
 	protobuf_c_message_free_unpacked(msg, NULL);
-	return same;
+	return ret;
 }
 
 static int cmp_rst_file(const void *a, const void *b)
@@ -839,8 +847,9 @@ int files_rst_init(int dirfd, const char *const *specs, size_t nr_specs)
 		return -ENOMEM;
 	r->dirfd = dirfd;
 	r->self_pidfd = -1;
-	r->same_host = same_boot(dirfd);
-	ret = read_files_img(r);
+	ret = read_inventory(r);
+	if (!ret)
+		ret = read_files_img(r);
 	if (!ret)
 		ret = resolve_inherit(r, specs, nr_specs);
 	if (ret)

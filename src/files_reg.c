@@ -333,16 +333,24 @@ static int dump_ghost_data(struct files_dump *d, int dirfd, const FileEntry *fe)
 	const struct fd_dump_info *fi = files_dump_first(d, fe->id);
 	uint64_t size = fe->ghost ? fe->ghost->size : fe->memfd->size;
 	_cleanup_free_ char *buf = NULL;
+	_cleanup_close_ int fd = -1;
 	struct img_writer w;
-	int fd, ret;
+	char proc_path[64];
+	int ret;
 
 	if ((fe->ghost && fe->ghost->shared_with) || (fe->memfd && fe->memfd->shared_with))
 		return 0;
 	if (!fi)
 		return -EINVAL;
-	fd = files_dump_local_fd(d, fi);
-	if (fd < 0)
-		return fd;
+	/* A file of its own, read-only: the task's fd may be write-only. */
+	snprintf(proc_path, sizeof(proc_path), "/proc/%d/fd/%d", fi->pid, fi->fd);
+	fd = open(proc_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("task %d: fd %d (%s): cannot open %s to read its content: %s", fi->pid,
+		       fi->fd, fi->link, proc_path, errstr(ret));
+		return ret;
+	}
 	buf = malloc(1 << 20);
 	if (!buf)
 		return -ENOMEM;

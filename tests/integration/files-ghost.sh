@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Deleted-but-open files and memfds: a 1 MiB file unlinked while open (at
-# position 12345, with a dup sharing it), an O_TMPFILE file and a sealed
-# memfd. Their content is saved in ghost-ID.img; after restore each is an
+# position 12345, with a dup sharing it), a write-only O_APPEND one, an
+# O_TMPFILE file and a sealed memfd. Their content is saved in ghost-ID.img; after restore each is an
 # unlinked file with the same content, position, name (memfd) and seals
 # (tests/workloads/files_work.c, mode ghost). A deleted file above the
 # 64 MiB limit makes the dump fail with a clear message, the tree running on.
@@ -15,8 +15,8 @@ files_start ghost "$D"
 root=$FILES_PID
 files_dump "$root" "$WORK/img"
 n=$(ls "$WORK/img"/ghost-*.img | wc -l)
-((n == 3)) || fail "expected 3 ghost images (deleted file, O_TMPFILE file, memfd), found $n"
-ok "dump saved 3 ghost images ($(du -ch "$WORK/img"/ghost-*.img | tail -1 | cut -f1))"
+((n == 4)) || fail "expected 4 ghost images (2 deleted files, O_TMPFILE file, memfd), found $n"
+ok "dump saved 4 ghost images ($(du -ch "$WORK/img"/ghost-*.img | tail -1 | cut -f1))"
 [[ -z "$(ls "$D" | grep -v '^log$\|^ready$')" ]] || fail "the deleted files are visible in $D: $(ls "$D")"
 
 out=$("$MINICR" restore -d "$WORK/img" 2>"$WORK/restore.log") ||
@@ -27,7 +27,7 @@ TREES+=("$root")
 touch "$D/verify"
 wait_for_file "$D/result" 20 || { cat "$D/log" >&2; fail "the restored workload wrote no result"; }
 files_result "$D"
-ok "restored deleted file, O_TMPFILE file and memfd verified"
+ok "restored deleted files, O_TMPFILE file and memfd verified"
 
 # Too big: refused at dump, naming the fd; the tree goes on.
 big=$WORK/big

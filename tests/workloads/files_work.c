@@ -265,7 +265,7 @@ static int check_content(int fd, size_t size, unsigned seed, const char *what, c
 static int mode_ghost(void)
 {
 	char p[4096], why[512], link[256], lp[64];
-	int fg, fg2, ft, fm, seals;
+	int fg, fg2, ft, fm, fw, fr, seals;
 	ssize_t n;
 
 	path_of(p, sizeof(p), "ghost.dat");
@@ -273,6 +273,10 @@ static int mode_ghost(void)
 	if (fg < 0 || fill(fg, GHOST_SIZE, 1) || unlink(p) || lseek(fg, 12345, SEEK_SET) != 12345)
 		return finish(false, "ghost file: %s", strerror(errno));
 	fg2 = dup(fg);
+	path_of(p, sizeof(p), "wo.dat");
+	fw = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0640);
+	if (fw < 0 || fill(fw, 5000, 4) || unlink(p))
+		return finish(false, "write-only deleted file: %s", strerror(errno));
 	ft = open(dir, O_RDWR | O_TMPFILE, 0600);
 	if (ft < 0 || fill(ft, 4000, 2))
 		return finish(false, "O_TMPFILE file: %s", strerror(errno));
@@ -286,6 +290,15 @@ static int mode_ghost(void)
 	if (check_content(fg, GHOST_SIZE, 1, "deleted file", why, sizeof(why)) ||
 	    check_content(ft, 4000, 2, "O_TMPFILE file", why, sizeof(why)) ||
 	    check_content(fm, MEMFD_SIZE, 3, "memfd", why, sizeof(why)))
+		return finish(false, "%s", why);
+	/* The write-only one: flags kept, content read through a reopen. */
+	if (fcntl(fw, F_GETFL) != (O_WRONLY | O_APPEND | 0100000))
+		return finish(false, "write-only deleted file: flags 0%o", fcntl(fw, F_GETFL));
+	snprintf(lp, sizeof(lp), "/proc/self/fd/%d", fw);
+	fr = open(lp, O_RDONLY);
+	if (fr < 0)
+		return finish(false, "write-only deleted file: reopen: %s", strerror(errno));
+	if (check_content(fr, 5000, 4, "write-only deleted file", why, sizeof(why)))
 		return finish(false, "%s", why);
 	if (lseek(fg, 0, SEEK_CUR) != 12345 || lseek(fg2, 100, SEEK_SET) != 100 ||
 	    lseek(fg, 0, SEEK_CUR) != 100)
@@ -303,8 +316,8 @@ static int mode_ghost(void)
 	link[n > 0 ? n : 0] = '\0';
 	if (strcmp(link, "/memfd:minicr-test (deleted)"))
 		return finish(false, "memfd: link is '%s'", link);
-	return finish(true, "ghost: deleted file (1 MiB, pos 12345, shared), O_TMPFILE file, "
-		      "sealed memfd intact");
+	return finish(true, "ghost: deleted file (1 MiB, pos 12345, shared), write-only "
+		      "deleted file, O_TMPFILE file, sealed memfd intact");
 }
 
 /* ---- lock ---- */
