@@ -329,7 +329,6 @@ static struct ids g_ids;
 /* /proc/self/maps as "start-end perms path" lines; [heap] is left out (its
  * end moves with malloc; the memory scenario checks the heap itself) */
 static char g_maps[32768];
-static bool g_shm_memfd;
 
 static void maps_norm(char *out, size_t size)
 {
@@ -351,16 +350,6 @@ static void maps_norm(char *out, size_t size)
 
 		if (!strcmp(path, "[heap]"))
 			continue;
-		/* KNOWN DIFFERENCE (reported in shared-notes/tests-restore.md):
-		 * minicr restores MAP_SHARED anonymous memory from a memfd, so
-		 * maps shows "/memfd:minicr-shmem-N (deleted)" where the kernel
-		 * showed "/dev/zero (deleted)". Same memory semantics; both are
-		 * written as "[anon-shared]" here, and the result says so. */
-		if (!strncmp(path, "/memfd:minicr-shmem-", 20) || !strcmp(path, "/dev/zero (deleted)")) {
-			if (path[1] == 'm')
-				g_shm_memfd = true;
-			path = "[anon-shared]";
-		}
 		if (n < size)
 			n += snprintf(out + n, size - n, "%lx-%lx %s %s\n", a, e, perms, path);
 	}
@@ -442,8 +431,6 @@ static void check_ids(void)
 	maps_norm(maps, sizeof(maps));
 	maps_missing(g_maps, maps, "lost");
 	maps_missing(maps, g_maps, "new");
-	if (g_shm_memfd)
-		infof("(MAP_SHARED anonymous shows as /memfd:minicr-shmem-N)");
 
 	CHECK(getpid() == g_ids.pid, "getpid() %d, recorded %d", getpid(), g_ids.pid);
 	CHECK(syscall(SYS_gettid) == g_ids.pid, "gettid() %ld in the leader, want %d",
