@@ -32,7 +32,9 @@
  *             child), a live second session with two kids, a group in the
  *             root's session
  *   zombies   two zombie children (exit 7, killed by SIGTERM); after
- *             restore the root reaps them with waitpid and checks the status
+ *             restore the root reaps them with waitpid and checks the status;
+ *             and a child stopped by SIGSTOP: still stopped after restore,
+ *             it goes on when the root sends SIGCONT
  *   threads   4 threads (leader + 3): each checks gettid(), its name, its
  *             TLS value and its blocked mask; all 4 counters keep rising;
  *             /proc/self/task lists exactly the recorded TIDs
@@ -718,7 +720,7 @@ static int scen_sessions(void)
 
 /* --------------------------------------------------------------- zombies */
 
-static pid_t z_exit7, z_term;
+static pid_t z_exit7, z_term, z_stopped;
 
 static void z7_body(void)
 {
@@ -766,10 +768,34 @@ static void zombies_check(struct verify *v)
 		      "zombie %d: status 0x%x, want killed by SIGTERM (0x%x)", z_term, st,
 		      SIGTERM);
 	r = waitpid(-1, &st, WNOHANG | __WALL);
-	CHECK(r < 0 && errno == ECHILD, "waitpid(-1) after reaping: %d, want ECHILD", r);
+	CHECK(r == 0, "waitpid(-1) after reaping: %d (%m), want 0 (only the stopped kid left)", r);
 	CHECK(proc_state(z_exit7) == 0, "zombie %d still in /proc after reaping", z_exit7);
 	CHECK(proc_state(z_term) == 0, "zombie %d still in /proc after reaping", z_term);
 	infof("reaped %d (exit 7) and %d (SIGTERM)", z_exit7, z_term);
+	/* the stopped kid: still stopped after restore, goes on with SIGCONT
+	 * (then verifies itself) */
+	char s0 = proc_state(z_stopped);
+	double end;
+
+	CHECK(s0 == 'T', "stopped kid %d: state '%c' after restore, want T", z_stopped, s0);
+	kill(z_stopped, SIGCONT);
+	end = mono() + 5;
+	while (proc_state(z_stopped) == 'T' && mono() < end)
+		msleep(5);
+	CHECK(proc_state(z_stopped) != 'T', "stopped kid %d does not go on after SIGCONT", z_stopped);
+}
+
+static void stopped_body(void)
+{
+	struct verify v;
+
+	record_ids();
+	mark_up();
+	raise(SIGSTOP);
+	wait_verify(&v, NULL);
+	check_ids();
+	report();
+	idle_forever();
 }
 
 static int scen_zombies(void)
@@ -794,7 +820,11 @@ static int scen_zombies(void)
 	memset(&si, 0, sizeof(si));
 	if (waitid(P_PID, z_term, &si, WEXITED | WNOWAIT))
 		die("waitid: %m");
-	return 1;
+	z_stopped = fork_task("stopped-kid", stopped_body);
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, z_stopped, &si, WSTOPPED | WNOWAIT))
+		die("waitid: %m");
+	return 2;
 }
 
 /* --------------------------------------------------------------- threads */
