@@ -1186,6 +1186,25 @@ static void memory_check(struct verify *v)
 			}
 	}
 	check_map("MAP_PRIVATE file", g_fmap, FMAP_SIZE, "rw-p", "/mapped.dat");
+	{	/* the private changes did not reach the file */
+		char path[PATH_MAX];
+		static unsigned char fbuf[FMAP_SIZE];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/mapped.dat", g_dir);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || pread(fd, fbuf, FMAP_SIZE, 0) != (ssize_t)FMAP_SIZE)
+			failf("cannot read %s", path);
+		else
+			for (i = 0; i < FMAP_SIZE; i += 512)
+				if (fbuf[i] != (unsigned char)(i / PG)) {
+					failf("mapped.dat byte %zu on disk is 0x%02x: private changes written back",
+					      i, fbuf[i]);
+					break;
+				}
+		if (fd >= 0)
+			close(fd);
+	}
 	/* MAP_SHARED with the child, both ways */
 	check_map("MAP_SHARED anonymous", g_shm, SHM_SIZE, "rw-s", NULL);
 	shm_check_patterns();
