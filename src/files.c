@@ -32,6 +32,9 @@ static const struct file_ops *const kinds[] = {
 	&files_reg_ops,
 	&files_dir_ops,
 	&files_chr_ops,
+	&files_pipe_ops,
+	&files_fifo_ops,
+	&files_unix_ops,
 };
 
 static const struct file_ops *ops_by_kind(FdKind kind)
@@ -603,6 +606,9 @@ void files_dump_remove(struct files_dump *d, int dirfd)
 			unlinkat(dirfd, name, 0);
 	for (size_t i = 0; d && i < d->nr_files; i++)
 		if (!img_file_name(IMG_GHOST, d->files[i]->id, name, sizeof(name)))
+			unlinkat(dirfd, name, 0);
+	for (size_t i = 0; d && i < d->nr_files; i++)
+		if (!img_file_name(IMG_PIPE_DATA, d->files[i]->id, name, sizeof(name)))
 			unlinkat(dirfd, name, 0);
 }
 
