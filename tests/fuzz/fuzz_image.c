@@ -1,6 +1,7 @@
 /* libFuzzer target: image framing and entry unpacking, as minicr reads
- * every image (src/image.h: img_cursor_*, img_reader_next() and
- * protobuf_c_message_unpack() with the type's descriptor from imgtypes).
+ * every image (src/image.h: img_reader_open(), img_cursor_*,
+ * img_reader_next() and protobuf_c_message_unpack() with the type's
+ * descriptor from imgtypes).
  *
  * Any input must end in entries or a clean error: no crash, leak or
  * undefined behaviour. Also checked: a framing error leaves the cursor on
