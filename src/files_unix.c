@@ -8,20 +8,23 @@
  * datagram/record, then SO_PEEK_OFF back to -1. Refused, naming task and
  * fd: file descriptors in flight (SCM_RIGHTS), a pending connection whose
  * client is outside the tree or already sent data, queued datagrams of an
- * unnamed unconnected socket, a named stream socket connected other than
- * by accept() from a listener in the tree, datagram sockets connected one
- * way or by name. A socket connected to one outside the tree is external.
+ * unnamed socket not connected both ways, a datagram socket connected one
+ * way to an unnamed one. A socket connected to one outside the tree is
+ * external.
  *
  * Restore (in minicr): a connected pair, both in the tree, comes from one
- * socketpair(); a socket whose peer is gone from one socketpair() whose
- * other end is closed. Each queue is sent again from the other end, so it
- * lands in the right receive queue in order. A listener is bound (its
- * stale socket file unlinked first), listen()s, and its pending
- * connections are made again, in order, by client sockets connect()ing to
- * it: those are the clients' files. Its accepted connections in the tree
- * are made first the same way and accept()ed at once, so the accepted end
- * has the listener's name again. Queued datagrams of a bound socket
- * without a peer in the tree are sent to its name from a temporary socket. */
+ * socketpair() (names bound before connect() bound again); a socket whose
+ * peer is gone from one socketpair() whose other end is closed. Each queue
+ * is sent again from the other end, so it lands in the right receive queue
+ * in order. A listener is bound (its stale socket file unlinked first) and
+ * listen()s; its accepted connections in the tree are made again through
+ * it and accept()ed at once, so the accepted end has the listener's name
+ * again; then its pending connections, in order, by client sockets
+ * connect()ing to it: those are the clients' files. A datagram socket
+ * connected one way to a named one connects to that name once the
+ * registry made it; its queue is sent from there. Queued datagrams of a
+ * bound socket without a peer are sent to its name from a temporary
+ * socket. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -107,6 +110,7 @@ static bool is_listener_name(const struct unix_diag_info *ui)
 struct msgs {
 	ProtobufCBinaryData *m;
 	size_t nr;
+	bool named_sender;      /* a datagram came from a socket with a name */
 };
 
 static int msgs_add(struct msgs *q, const void *buf, size_t len)
@@ -160,7 +164,9 @@ static int peek_queue(int fd, int type, bool rcv_shutdown, const char *what, str
 	}
 	for (size_t n = 0;; n++) {
 		struct iovec iov = { buf, cap };
+		struct sockaddr_un from;
 		struct msghdr mh = {
+			.msg_name = &from, .msg_namelen = sizeof(from),
 			.msg_iov = &iov, .msg_iovlen = 1,
 			.msg_control = ctl, .msg_controllen = sizeof(ctl),
 		};
@@ -207,6 +213,8 @@ static int peek_queue(int fd, int type, bool rcv_shutdown, const char *what, str
 			memcpy(blob + blob_len, buf, got);
 			blob_len += got;
 		} else {
+			if (mh.msg_namelen > offsetof(struct sockaddr_un, sun_path))
+				q->named_sender = true;
 			ret = msgs_add(q, buf, got);
 			if (ret)
 				break;
@@ -336,26 +344,15 @@ static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 		if (pfi) {
 			se->has_peer_file_id = 1;
 			se->peer_file_id = pfi->file_id;
-			if (ui->name_len && ui->type != SOCK_DGRAM) {
-				if (!is_listener_name(ui)) {
-					pr_err("%s: connected unix socket with a name (bound "
-					       "before connect(), or accepted from a listener that "
-					       "is gone); minicr cannot restore it", what);
-					return -EOPNOTSUPP;
-				}
+			/* A stream socket named like a listener was accepted
+			 * from it (its name is the listener's); any other name
+			 * was bound before connect() and is bound again. */
+			if (ui->name_len && ui->type != SOCK_DGRAM && is_listener_name(ui))
 				se->has_accepted = se->accepted = 1;
-			}
-			if (peer && peer->name_len && ui->type != SOCK_DGRAM &&
-			    !is_listener_name(peer)) {
-				pr_err("%s: its peer has a name (bound before connect(), or "
-				       "accepted from a listener that is gone); minicr cannot "
-				       "restore it", what);
-				return -EOPNOTSUPP;
-			}
-			if (ui->type == SOCK_DGRAM && (!peer || peer->peer != ui->ino ||
-						       ui->name_len || peer->name_len)) {
-				pr_err("%s: datagram socket connected one way or by name; minicr "
-				       "restores only unnamed datagram socket pairs", what);
+			if (ui->type == SOCK_DGRAM && (!peer || !peer->name_len) &&
+			    (!peer || peer->peer != ui->ino)) {
+				pr_err("%s: datagram socket connected to an unnamed socket that "
+				       "is not connected back; minicr cannot restore it", what);
 				return -EOPNOTSUPP;
 			}
 		} else if (listener_of(ui->ino)) {
@@ -417,9 +414,20 @@ static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	se->n_queue = q.nr;
 	if (ret)
 		return ret;
-	if (q.nr && ui->type == SOCK_DGRAM && !se->has_peer_file_id && !ui->name_len) {
-		pr_err("%s: datagrams queued on an unnamed, unconnected socket; minicr "
-		       "cannot send them to it again", what);
+	/* Queued datagrams of an unconnected socket are sent again to its
+	 * name from a temporary unnamed socket: a sender's name would be
+	 * lost (recvfrom() would say another address). */
+	if (q.named_sender && ui->type == SOCK_DGRAM && !se->has_peer_file_id) {
+		pr_err("%s: datagrams queued from a named sender on an unconnected socket; "
+		       "minicr cannot send them again from that address", what);
+		return -EOPNOTSUPP;
+	}
+	/* Queued datagrams come back from the peer of a mutually connected
+	 * pair, else sent to this socket's name. */
+	if (q.nr && ui->type == SOCK_DGRAM && !ui->name_len &&
+	    !(se->has_peer_file_id && peer && peer->peer == ui->ino)) {
+		pr_err("%s: datagrams queued on an unnamed socket not connected both ways; "
+		       "minicr cannot send them to it again", what);
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -598,6 +606,12 @@ static int open_pair(struct files_rst *r, const FileEntry *fe, const FileEntry *
 	ret = set_opts(sv[0], fe, what);
 	if (!ret && peer)
 		ret = set_opts(sv[1], peer, what);
+	/* Names bound before connect(): a connected socket can still be
+	 * bound. An accepted socket's name is its listener's. */
+	if (!ret && fe->unix_sk->has_name && !fe->unix_sk->accepted)
+		ret = do_bind(sv[0], fe, what);
+	if (!ret && peer && peer->unix_sk->has_name && !peer->unix_sk->accepted)
+		ret = do_bind(sv[1], peer, what);
 	if (!ret)
 		ret = send_queue(sv[1], fe, false, what);
 	if (!ret && peer)
@@ -795,6 +809,95 @@ fail:
 	return ret;
 }
 
+/* Unconnected (maybe bound) socket fe, with its queued datagrams sent
+ * again to its name, from 'from' or else a temporary unnamed socket. */
+static int open_single(const FileEntry *fe, int from, const char *what)
+{
+	const UnixSkEntry *se = fe->unix_sk;
+	int fd, ret;
+
+	fd = new_socket(fe, what);
+	if (fd < 0)
+		return fd;
+	ret = set_opts(fd, fe, what);
+	if (!ret && se->has_name)
+		ret = do_bind(fd, fe, what);
+	if (!ret && se->n_queue && from >= 0) {
+		ret = send_queue(from, fe, true, what);
+	} else if (!ret && se->n_queue) {
+		int tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		if (tmp < 0) {
+			ret = -errno;
+			pr_err("%s: socket for the queued datagrams: %s", what, errstr(ret));
+		} else {
+			ret = send_queue(tmp, fe, true, what);
+			close(tmp);
+		}
+	}
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* Datagram sockets being made by open_dgram_oneway(): a ring of sockets
+ * each connected to the next would recurse forever. */
+static uint32_t dgram_busy[64];
+static size_t nr_dgram_busy;
+
+/* A datagram socket connected to a named one (peer) that is not
+ * connected back: peer is made first (the registry opens it), then this
+ * socket connects to its name. */
+static int open_dgram_oneway(struct files_rst *r, const FileEntry *fe, const FileEntry *peer,
+			     const char *what)
+{
+	struct sockaddr_un a;
+	socklen_t alen;
+	int fd, pfd, ret;
+
+	if (!peer->unix_sk->has_name) {
+		pr_err("%s: connected to file %u, which has no name", what, peer->id);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < nr_dgram_busy; i++) {
+		if (dgram_busy[i] == fe->id) {
+			pr_err("%s: a ring of datagram sockets each connected to the next",
+			       what);
+			return -ELOOP;
+		}
+	}
+	if (nr_dgram_busy == ARRAY_SIZE(dgram_busy)) {
+		pr_err("%s: chain of connected datagram sockets too long", what);
+		return -ELOOP;
+	}
+	dgram_busy[nr_dgram_busy++] = fe->id;
+	pfd = files_rst_open_id(r, peer->id);
+	nr_dgram_busy--;
+	if (pfd < 0)
+		return pfd;
+	/* What it had queued can only have come from peer (a connected
+	 * datagram socket takes no other sender): sent from there, before
+	 * the connect. */
+	fd = open_single(fe, pfd, what);
+	if (fd < 0)
+		return fd;
+	alen = make_addr(peer->unix_sk, &a);
+	if (connect(fd, (struct sockaddr *)&a, alen) < 0) {
+		ret = -errno;
+		pr_err("%s: connect to file %u: %s", what, peer->id, errstr(ret));
+		close(fd);
+		return ret;
+	}
+	ret = do_shutdown(fd, fe->unix_sk->shutdown, what);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
 static int unix_open(struct files_rst *r, const FileEntry *fe)
 {
 	const UnixSkEntry *se = fe->unix_sk;
@@ -829,30 +932,17 @@ static int unix_open(struct files_rst *r, const FileEntry *fe)
 
 		if (!peer)
 			return -EINVAL;
+		if (se->type == SOCK_DGRAM && peer->unix_sk->peer_ino != se->ino)
+			return open_dgram_oneway(r, fe, peer, what);
 		return open_pair(r, fe, peer, what);
 	}
 	if (se->state == TCP_ESTABLISHED && se->type != SOCK_DGRAM)
 		return open_pair(r, fe, NULL, what);
 	/* Unconnected, maybe bound. */
-	fd = new_socket(fe, what);
+	fd = open_single(fe, -1, what);
 	if (fd < 0)
 		return fd;
-	ret = set_opts(fd, fe, what);
-	if (!ret && se->has_name)
-		ret = do_bind(fd, fe, what);
-	if (!ret && se->n_queue) {
-		int tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-		if (tmp < 0) {
-			ret = -errno;
-			pr_err("%s: socket for the queued datagrams: %s", what, errstr(ret));
-		} else {
-			ret = send_queue(tmp, fe, true, what);
-			close(tmp);
-		}
-	}
-	if (!ret)
-		ret = do_shutdown(fd, se->shutdown, what);
+	ret = do_shutdown(fd, se->shutdown, what);
 	if (ret) {
 		close(fd);
 		return ret;

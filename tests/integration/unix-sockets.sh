@@ -13,7 +13,11 @@
 #    datagrams queued from an unconnected sender: after restore they are
 #    there in order (sent again to the name), then new ones;
 #  - a stream and a seqpacket socket whose peer was closed after sending:
-#    the data, then EOF.
+#    the data, then EOF;
+#  - datagram sockets connected one way to a socket bound to a path, one
+#    unnamed, one with an abstract name, with datagrams queued both ways,
+#    and a socketpair end bound to a path after socketpair(): messages,
+#    sender addresses, names and peer names as before.
 # Each also with --leave-running first: the dump must not consume anything.
 source "$(dirname "$0")/_common.sh"
 : "${MINICR_TEST_SK:=$MINICR_BUILD_DIR/tests/workloads/minicr-test-sk}"
@@ -39,7 +43,7 @@ finish() {
 	ok "$what: $(cat "$d/result")"
 }
 
-for mode in ${UNIX_TEST_MODES:-stream dgram seqpacket listen dgram-bound peer-closed}; do
+for mode in ${UNIX_TEST_MODES:-stream dgram seqpacket listen dgram-bound peer-closed dgram-connect}; do
 	d=$WORK/$mode-lr
 	start_sk "$d" --mode "$mode"
 	read -r -a pids <"$d/ready"

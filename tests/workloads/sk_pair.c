@@ -1,7 +1,7 @@
 /* minicr-test-sk: unix sockets with queued data and pending connections
  * across a dump, for tests/integration/unix-*.sh.
  *
- *   minicr-test-sk --dir DIR --mode stream|dgram|seqpacket|listen|dgram-bound|scm|peer-closed
+ *   minicr-test-sk --dir DIR --mode stream|dgram|seqpacket|listen|dgram-bound|scm|peer-closed|dgram-connect
  *
  * stream/dgram/seqpacket: a parent and a child joined by a socketpair of
  * that type. Before DIR/ready ("PARENT CHILD"), the child sends the parent
@@ -20,8 +20,8 @@
  * sends its name after go), then connects to DIR/sock itself and accepts
  * that, checking the listener still works.
  *
- * dgram-bound, scm, peer-closed: see run_dgram_bound(), run_scm(),
- * run_peer_closed().
+ * dgram-bound, scm, peer-closed, dgram-connect: see run_dgram_bound(),
+ * run_scm(), run_peer_closed(), run_dgram_connect().
  *
  * Verdict in DIR/result: "OK ..." or "FAIL ...". */
 #include <errno.h>
@@ -477,6 +477,115 @@ static int run_peer_closed(void)
 	return 0;
 }
 
+static socklen_t abstract_addr(struct sockaddr_un *a, const char *tag, pid_t pid)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	return offsetof(struct sockaddr_un, sun_path) + 1 +
+	       snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1, "minicr-%s-%d", tag, pid);
+}
+
+static bool same_addr(const struct sockaddr_un *a, socklen_t al, const struct sockaddr_un *b,
+		      socklen_t bl)
+{
+	return al == bl && !memcmp(a, b, al);
+}
+
+/* dgram-connect: the parent's datagram socket is bound to DIR/log. The
+ * child has two datagram sockets connected to it: c, unnamed, sends 3
+ * messages; d, bound to an abstract name, gets 2 from the parent (sendto
+ * its name). A stream socketpair's child end is bound to DIR/named (bind
+ * after socketpair) and sends "hi". After go: everyone gets their
+ * messages, from the right sender address; names and peer names are as
+ * before; d then sends 2 more, which arrive from its name. */
+static int run_dgram_connect(void)
+{
+	struct sockaddr_un srv = { .sun_family = AF_UNIX }, named = { .sun_family = AF_UNIX };
+	struct sockaddr_un dn, from, n;
+	socklen_t dlen, flen, nl;
+	int s, sv[2], status;
+	pid_t child;
+	char buf[16];
+
+	snprintf(srv.sun_path, sizeof(srv.sun_path), "%s/log", dir);
+	snprintf(named.sun_path, sizeof(named.sun_path), "%s/named", dir);
+	unlink(srv.sun_path);
+	unlink(named.sun_path);
+	s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	CHECK(s >= 0 && !bind(s, (struct sockaddr *)&srv, sizeof(srv)), "bind %s: %s",
+	      srv.sun_path, strerror(errno));
+	CHECK(!socketpair(AF_UNIX, SOCK_STREAM, 0, sv), "socketpair: %s", strerror(errno));
+	child = fork();
+	CHECK(child >= 0, "fork: %s", strerror(errno));
+	if (!child) {
+		int c = socket(AF_UNIX, SOCK_DGRAM, 0), d = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+		close(s);
+		close(sv[0]);
+		dlen = abstract_addr(&dn, "client", getpid());
+		if (c < 0 || d < 0 || connect(c, (struct sockaddr *)&srv, sizeof(srv)) ||
+		    bind(d, (struct sockaddr *)&dn, dlen) ||
+		    connect(d, (struct sockaddr *)&srv, sizeof(srv)) ||
+		    bind(sv[1], (struct sockaddr *)&named, sizeof(named)) ||
+		    send(sv[1], "hi", 3, 0) != 3)
+			_exit(4);
+		for (int k = 0; k < 3; k++)
+			if (send_msg(c, 30, k, SOCK_DGRAM))
+				_exit(5);
+		put_file("child-sent", "%d", getpid());
+		wait_file("go");
+		for (int k = 0; k < 2; k++)
+			if (recv_msg(d, 40, k, SOCK_DGRAM))
+				_exit(6);
+		nl = sizeof(n);
+		if (getpeername(d, (struct sockaddr *)&n, &nl) || strcmp(n.sun_path, srv.sun_path))
+			_exit(7);
+		nl = sizeof(n);
+		if (getsockname(sv[1], (struct sockaddr *)&n, &nl) ||
+		    strcmp(n.sun_path, named.sun_path))
+			_exit(8);
+		for (int k = 3; k < 5; k++)
+			if (send_msg(d, 30, k, SOCK_DGRAM))
+				_exit(9);
+		_exit(0);
+	}
+	close(sv[1]);
+	wait_file("child-sent");
+	dlen = abstract_addr(&dn, "client", child);
+	for (int k = 0; k < 2; k++) {
+		unsigned char b[4096];
+
+		fill(b, 40 + k, 0, msg_sizes[k]);
+		CHECK(sendto(s, b, msg_sizes[k], 0, (struct sockaddr *)&dn, dlen) ==
+		      (ssize_t)msg_sizes[k], "sendto the child: %s", strerror(errno));
+	}
+	put_file("ready", "%d %d", getpid(), child);
+	wait_file("go");
+	for (int k = 0; k < 5; k++) {
+		unsigned char b[8192];
+		ssize_t r;
+
+		flen = sizeof(from);
+		r = recvfrom(s, b, sizeof(b), 0, (struct sockaddr *)&from, &flen);
+		CHECK(r == (ssize_t)msg_sizes[k], "message %d: %zd bytes, want %zu", k, r,
+		      msg_sizes[k]);
+		for (size_t i = 0; i < msg_sizes[k]; i++)
+			CHECK(b[i] == pattern(30 + k, i), "message %d: byte %zu differs", k, i);
+		if (k < 3)
+			CHECK(flen <= sizeof(sa_family_t), "message %d: from a named address", k);
+		else
+			CHECK(same_addr(&from, flen, &dn, dlen), "message %d: from another address", k);
+	}
+	CHECK(recv(sv[0], buf, sizeof(buf), 0) == 3 && !strcmp(buf, "hi"),
+	      "stream socketpair: the queued \"hi\" is not there");
+	nl = sizeof(n);
+	CHECK(!getpeername(sv[0], (struct sockaddr *)&n, &nl) && !strcmp(n.sun_path, named.sun_path),
+	      "stream socketpair: peer named \"%s\", want \"%s\"", n.sun_path, named.sun_path);
+	CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && !WEXITSTATUS(status),
+	      "child failed (status 0x%x)", status);
+	return nothing_queued(s, "server");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = NULL;
@@ -489,7 +598,7 @@ int main(int argc, char **argv)
 			mode = argv[i + 1];
 	}
 	if (!dir || !mode) {
-		fprintf(stderr, "usage: %s --dir DIR --mode stream|dgram|seqpacket|listen|dgram-bound|scm|peer-closed\n",
+		fprintf(stderr, "usage: %s --dir DIR --mode stream|dgram|seqpacket|listen|dgram-bound|scm|peer-closed|dgram-connect\n",
 			argv[0]);
 		return 2;
 	}
@@ -507,6 +616,8 @@ int main(int argc, char **argv)
 		ret = run_scm();
 	else if (!strcmp(mode, "peer-closed"))
 		ret = run_peer_closed();
+	else if (!strcmp(mode, "dgram-connect"))
+		ret = run_dgram_connect();
 	else
 		return 2;
 	if (ret) {
