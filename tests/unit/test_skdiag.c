@@ -62,7 +62,8 @@ static void test_connected_stream(void **state)
 
 static void test_listener_path(void **state)
 {
-	static const char path[] = "/run/x.sock";   /* the kernel sends no NUL */
+	/* A path name comes with its terminating NUL (the bound length). */
+	static const char path[] = "/run/x.sock";
 	struct unix_diag_vfs vfs = { .udiag_vfs_ino = 77, .udiag_vfs_dev = 0x803 };
 	struct unix_diag_rqlen rq = { .udiag_rqueue = 3, .udiag_wqueue = 128 };
 	uint32_t icons[3] = { 9001, 9002, 9003 };
@@ -71,15 +72,15 @@ static void test_listener_path(void **state)
 	const char *why = NULL;
 
 	(void)state;
-	assert_int_equal(nla_put(msg, UNIX_DIAG_NAME, strlen(path), path), 0);
+	assert_int_equal(nla_put(msg, UNIX_DIAG_NAME, sizeof(path), path), 0);
 	assert_int_equal(nla_put(msg, UNIX_DIAG_VFS, sizeof(vfs), &vfs), 0);
 	assert_int_equal(nla_put(msg, UNIX_DIAG_ICONS, sizeof(icons), icons), 0);
 	assert_int_equal(nla_put(msg, UNIX_DIAG_RQLEN, sizeof(rq), &rq), 0);
 	assert_int_equal(sk_diag_unix_parse(nlmsg_hdr(msg), &ui, &why), 0);
 	assert_int_equal(ui.type, SOCK_SEQPACKET);
 	assert_int_equal(ui.state, 10);
-	assert_int_equal(ui.name_len, strlen(path));
-	assert_memory_equal(ui.name, path, strlen(path));
+	assert_int_equal(ui.name_len, sizeof(path));
+	assert_memory_equal(ui.name, path, sizeof(path));
 	assert_true(ui.has_vfs);
 	assert_int_equal(ui.vfs_ino, 77);
 	assert_int_equal(ui.vfs_dev, 0x803);
