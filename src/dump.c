@@ -14,6 +14,7 @@
 
 #include "core.pb-c.h"
 #include "dump_core.h"
+#include "fault.h"
 #include "files.h"
 #include "image.h"
 #include "inventory.pb-c.h"
@@ -338,8 +339,10 @@ static int write_images(int dirfd, struct pstree *tree, uint64_t seize_start, ui
 		goto out;
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
 		ret = write_core(dirfd, tree->tasks[i]);
+		fault_point("after-core");
 		if (!ret && !tree->tasks[i]->zombie)
 			ret = mem_dump_task(&md, tree->tasks[i]->pid, tree->tasks[i]->tids[0]);
+		fault_point("after-mem");
 		if (ret)
 			goto out;
 	}
@@ -354,6 +357,7 @@ static int write_images(int dirfd, struct pstree *tree, uint64_t seize_start, ui
 		ret = -errno;
 		goto out;
 	}
+	fault_point("before-inventory");
 	ret = write_inventory(dirfd, tree);
 	if (!ret && fsync(dirfd) < 0)
 		ret = -errno;
@@ -404,6 +408,7 @@ int cr_dump(const struct dump_opts *o)
 		goto fail;
 	}
 	pr_info("frozen %zu tasks", tree.nr_tasks);
+	fault_point("after-freeze");
 
 	ret = write_images(dirfd, &tree, seize_start, frozen_at);
 	if (ret) {

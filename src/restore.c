@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "core.pb-c.h"
+#include "fault.h"
 #include "files.h"
 #include "image.h"
 #include "infect.h"
@@ -1041,6 +1042,7 @@ static int restore_state(struct rst_ctx *c)
 		t0 = now_us();
 		ret = rst_mem_restore(c->dirfd, t);
 		c->stats.memrestore_time += now_us() - t0;
+		fault_point("mid-mem");
 		if (!ret)
 			ret = rst_core_restore(c->dirfd, t);
 		if (!ret)
@@ -1204,14 +1206,17 @@ int cr_restore(const struct restore_opts *o, int *status)
 	ret = build_tree(&c);
 	if (ret)
 		goto out;
+	fault_point("after-fork");
 	debug_hold();
 	ret = seize_tree(&c);
 	if (ret)
 		goto out;
+	fault_point("after-seize");
 	mem_used = true;
 	ret = restore_state(&c);
 	if (ret)
 		goto out;
+	fault_point("before-detach");
 	ret = detach_tree(&c);
 	if (ret)
 		goto out;

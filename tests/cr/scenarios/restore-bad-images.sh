@@ -1,0 +1,68 @@
+# minicr restore refuses damaged images with a message naming the file,
+# and creates no task: truncated images, a flipped byte (in an entry's
+# length), a wrong magic, a missing file, a format version from the future.
+# The intact images still restore afterwards.
+FLAVORS="host pidns"
+
+# damage NAME CMD...: a copy of the images as $S/bad-NAME, CMD run in it
+damage() {
+	local name=$1
+	shift
+	rm -rf "$S/bad-$name"
+	cp -a "$DST_IMG" "$S/bad-$name"
+	(cd "$S/bad-$name" && "$@")
+}
+
+# refused WHAT DIR PATTERN
+refused() {
+	procs "$S/procs.before"
+	expect_fail "$1" "$3" "$MINICR" restore -d $(restore_args) "$2"
+	[[ ! -s "$S/out" ]] || fail "$1: printed a root PID"
+	no_new_tasks "$1" "$S/procs.before"
+	ok "$1: refused, no task created"
+}
+
+flip() {   # flip FILE OFFSET
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $((b ^ 0x40)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+scenario_main() {
+	local c sz
+	small_tree
+	tree_shape "$ROOT" >"$S/intact"
+	if [[ $FLAVOR == pidns ]]; then cr_dump --leave-running; kill_tree "$ROOT"; else cr_dump; fi
+	wait_gone "${TREE[@]}"
+	move_images
+	c=core-${TREE[1]}.img
+	sz=$(stat -c %s "$DST_IMG/$c")
+	damage trunc truncate -s $((sz / 2)) "$c"
+	refused "$c truncated to half" "$S/bad-trunc" "$c"
+	damage trunc2 truncate -s 0 pstree.img
+	refused "pstree.img truncated to 0 bytes" "$S/bad-trunc2" "pstree\.img"
+	damage flip flip "$c" 5
+	refused "$c with a flipped byte in an entry length" "$S/bad-flip" "$c"
+	damage magic flip "$c" 0
+	refused "$c with a wrong magic" "$S/bad-magic" "$c.*magic|magic.*$c"
+	damage missing rm "$c"
+	refused "$c missing" "$S/bad-missing" "$c"
+	damage nopages rm "pages-${c#core-}"
+	refused "pages-${c#core-} missing" "$S/bad-nopages" "pages-${c#core-}"
+	damage future sh -c '"$1" decode inventory.img | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+def bump(o):
+    if isinstance(o, dict):
+        for k in o:
+            if k == \"img_version\": o[k] = 99
+            else: bump(o[k])
+    elif isinstance(o, list):
+        for v in o: bump(v)
+bump(d); json.dump(d, sys.stdout)" >inv.json && "$1" encode inv.json -o inventory.img && rm inv.json' x "$MINICR_DECODE"
+	refused "inventory.img of format version 99" "$S/bad-future" "version 99.*newer"
+	cr_restore
+	tree_shape "$ROOT" >"$S/shape.now"
+	diff -u "$S/intact" "$S/shape.now" >&2 || fail "the intact images restore another tree"
+	ok "the intact images still restore the same tree"
+}
