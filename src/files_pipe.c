@@ -53,26 +53,44 @@ static bool same_inode(const struct fd_dump_info *a, const struct fd_dump_info *
 	       a->ops == b->ops;
 }
 
-/* A task outside the tree holding pipe ino, or 0. minicr itself is not
- * "outside": it holds pidfd_getfd copies of the tree's files. */
-static int pipe_outside_holder(const struct files_dump *d, uint64_t ino, pid_t *holder)
-{
-	char want[48], path[300], link[64];
-	struct dirent *de, *fde;
-	DIR *proc, *fds;
-	pid_t self = getpid();
+/* Pipes held by tasks outside the tree: one walk of /proc per dump (the
+ * tree is frozen; outside tasks may come and go, which no walk can pin
+ * down). minicr itself is not "outside": it holds pidfd_getfd copies of
+ * the tree's files. */
+struct holder {
+	uint64_t ino;
+	pid_t pid;
+};
+static struct holder *holders;
+static size_t nr_holders;
+static bool holders_read;
 
-	*holder = 0;
-	snprintf(want, sizeof(want), "pipe:[%" PRIu64 "]", ino);
+static int add_holder(uint64_t ino, pid_t pid)
+{
+	struct holder *nh = realloc(holders, (nr_holders + 1) * sizeof(*nh));
+
+	if (!nh)
+		return -ENOMEM;
+	holders = nh;
+	holders[nr_holders++] = (struct holder){ ino, pid };
+	return 0;
+}
+
+static int read_holders(const struct files_dump *d)
+{
+	char path[300], link[64];
+	struct dirent *de, *fde;
+	pid_t self = getpid();
+	DIR *proc, *fds;
+	int ret = 0;
+
 	proc = opendir("/proc");
 	if (!proc) {
-		int ret = -errno;
-
-		pr_err("pipe:[%" PRIu64 "]: cannot open /proc to look for its other end: %s",
-		       ino, errstr(ret));
+		ret = -errno;
+		pr_err("cannot open /proc to look for pipe ends outside the tree: %s", errstr(ret));
 		return ret;
 	}
-	while (!*holder && (de = readdir(proc))) {
+	while (!ret && (de = readdir(proc))) {
 		pid_t pid = atoi(de->d_name);
 
 		if (pid <= 0 || pid == self || files_dump_has_task(d, pid))
@@ -81,7 +99,8 @@ static int pipe_outside_holder(const struct files_dump *d, uint64_t ino, pid_t *
 		fds = opendir(path);
 		if (!fds)
 			continue;   /* gone, or a kernel thread */
-		while ((fde = readdir(fds))) {
+		while (!ret && (fde = readdir(fds))) {
+			unsigned long long ino;
 			ssize_t n;
 
 			if (fde->d_name[0] == '.')
@@ -91,14 +110,33 @@ static int pipe_outside_holder(const struct files_dump *d, uint64_t ino, pid_t *
 			if (n <= 0)
 				continue;
 			link[n] = '\0';
-			if (!strcmp(link, want)) {
-				*holder = pid;
-				break;
-			}
+			if (sscanf(link, "pipe:[%llu]", &ino) == 1)
+				ret = add_holder(ino, pid);
 		}
 		closedir(fds);
 	}
 	closedir(proc);
+	holders_read = !ret;
+	return ret;
+}
+
+/* A task outside the tree holding pipe ino, or 0. */
+static int pipe_outside_holder(const struct files_dump *d, uint64_t ino, pid_t *holder)
+{
+	int ret;
+
+	*holder = 0;
+	if (!holders_read) {
+		ret = read_holders(d);
+		if (ret)
+			return ret;
+	}
+	for (size_t i = 0; i < nr_holders; i++) {
+		if (holders[i].ino == ino) {
+			*holder = holders[i].pid;
+			break;
+		}
+	}
 	return 0;
 }
 
@@ -171,20 +209,24 @@ static int pipe_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	int ret;
 
 	ret = pipe_ends(d, fi, &rd, &wr, &has_rd, &has_wr);
+	if (!ret)
+		ret = pipe_outside_holder(d, fi->st.st_ino, &holder);
 	if (ret)
 		return ret;
-	if (!has_rd || !has_wr) {
-		ret = pipe_outside_holder(d, fi->st.st_ino, &holder);
-		if (ret)
-			return ret;
-		if (holder) {
-			char why[96];
+	if (holder && (!has_rd || !has_wr)) {
+		char why[96];
 
-			snprintf(why, sizeof(why), "its other end is held by task %d, outside the tree",
-				 holder);
-			return files_mark_external(fi, fe, fi->link, why);
-		}
+		snprintf(why, sizeof(why), "its other end is held by task %d, outside the tree",
+			 holder);
+		return files_mark_external(fi, fe, fi->link, why);
 	}
+	/* Both ends are in the tree: it is restored as the tree's own pipe,
+	 * and the outside task keeps the old one, which then reaches no
+	 * task of the restored tree. */
+	if (holder && (fi->flags & O_ACCMODE) == O_RDONLY)
+		pr_warn("task %d: fd %d (%s): task %d outside the tree holds this pipe too; "
+			"after a restore it no longer reaches the tree", fi->pid, fi->fd,
+			fi->link, holder);
 	ret = pipe_size_of(d, fi, &size);
 	if (ret)
 		return ret;
