@@ -56,6 +56,9 @@ cr_restore() {
 cr_cycle() {
 	local -a before
 	declare -F ready >/dev/null || ready() { sleep 0.3; }
+	if declare -F flavor_setup_hook >/dev/null; then
+		flavor_setup_hook || fail "flavor_setup_hook failed"
+	fi
 	flavor_spawn "${WORKLOAD[@]}"
 	STARTED+=("$ROOT")
 	wait_until "$READY_TIMEOUT" ready ||
