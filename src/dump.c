@@ -16,6 +16,7 @@
 #include "dump_core.h"
 #include "fault.h"
 #include "files.h"
+#include "files_tty.h"
 #include "image.h"
 #include "inventory.pb-c.h"
 #include "log.h"
@@ -392,6 +393,7 @@ int cr_dump(const struct dump_opts *o)
 	uint64_t seize_start, frozen_at;
 	int dirfd, ret;
 
+	files_tty_set_shell_job(o->shell_job);
 	ret = seize_check_root(o->pid);
 	if (ret)
 		return ret;

@@ -13,6 +13,7 @@ struct dump_opts {
 	const char *dir;
 	bool leave_running;
 	bool force;         /* allow a non-empty dir */
+	bool shell_job;     /* record fds on the controlling terminal (files_tty.h) */
 };
 
 int cr_dump(const struct dump_opts *opts);

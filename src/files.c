@@ -17,6 +17,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "files_event.h"
+#include "files_inet.h"
+#include "files_tty.h"
 #include "image.h"
 #include "inventory.pb-c.h"
 #include "log.h"
@@ -27,6 +30,7 @@
 /* The first kind whose match() takes an fd wins: more specific kinds
  * (a memfd, a deleted file, a terminal) before the general ones. */
 static const struct file_ops *const kinds[] = {
+	&files_tty_ops,         /* terminals are character devices */
 	&files_memfd_ops,       /* memfds are deleted regular files */
 	&files_ghost_ops,
 	&files_reg_ops,
@@ -35,6 +39,11 @@ static const struct file_ops *const kinds[] = {
 	&files_pipe_ops,
 	&files_fifo_ops,
 	&files_unix_ops,
+	&files_inet_ops,        /* after unix: it asks other sockets for their family */
+	&files_eventfd_ops,
+	&files_epoll_ops,
+	&files_signalfd_ops,
+	&files_timerfd_ops,
 };
 
 static const struct file_ops *ops_by_kind(FdKind kind)

@@ -19,19 +19,22 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: minicr [-v...] COMMAND [options]\n"
 		"\n"
-		"  dump [-D DIR] [--leave-running] [--force] [-v...] PID\n"
+		"  dump [-D DIR] [--leave-running] [--force] [--shell-job] [-v...] PID\n"
 		"        freeze the process tree rooted at PID and write its images to DIR\n"
 		"        (default ./minicr-PID); the tree is killed afterwards unless\n"
-		"        --leave-running is given\n"
+		"        --leave-running is given. --shell-job: a job started from a\n"
+		"        shell; its fds on its controlling terminal are recorded\n"
 		"  restore [-d|--detach] [--pidfile FILE] [--pidns]\n"
 		"          [--pid-method=clone3|ns_last_pid] [--inherit-fd fd[N]:KEY]...\n"
-		"          [-v...] DIR\n"
+		"          [--shell-job] [-v...] DIR\n"
 		"        recreate the tree recorded in DIR with its PIDs; without -d, wait\n"
 		"        for its root and exit with its status (128+N if killed by signal\n"
 		"        N); -d prints the root PID once the tree runs. --pidns restores\n"
 		"        into a new PID namespace (automatic if the root was an init)\n"
 		"        --inherit-fd hands minicr's fd N in for the file the dump named\n"
 		"        external with KEY (e.g. fd[3]:pipe:[12345])\n"
+		"        --shell-job puts a job dumped with --shell-job on the terminal\n"
+		"        of minicr's stdin\n"
 		"  check\n"
 		"        report which kernel features minicr relies on are present\n"
 		"\n"
@@ -56,6 +59,7 @@ static int cmd_dump(int argc, char **argv, int verbose)
 	static const struct option opts[] = {
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "leave-running", no_argument, NULL, 'R' },
+		{ "shell-job", no_argument, NULL, 'J' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -70,6 +74,7 @@ static int cmd_dump(int argc, char **argv, int verbose)
 		switch (c) {
 		case 'D': o.dir = optarg; break;
 		case 'R': o.leave_running = true; break;
+		case 'J': o.shell_job = true; break;
 		case 'f': o.force = true; break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
@@ -101,6 +106,7 @@ static int cmd_restore(int argc, char **argv, int verbose)
 		{ "pidns", no_argument, NULL, 'n' },
 		{ "pid-method", required_argument, NULL, 'm' },
 		{ "inherit-fd", required_argument, NULL, 'I' },
+		{ "shell-job", no_argument, NULL, 'J' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -121,6 +127,7 @@ static int cmd_restore(int argc, char **argv, int verbose)
 		case 'd': o.detach = true; break;
 		case 'p': o.pidfile = optarg; break;
 		case 'n': o.pidns = true; break;
+		case 'J': o.shell_job = true; break;
 		case 'm':
 			if (rst_pid_method_parse(optarg, &o.method)) {
 				log_init("minicr", verbose);

@@ -47,6 +47,7 @@
 #include "core.pb-c.h"
 #include "fault.h"
 #include "files.h"
+#include "files_tty.h"
 #include "image.h"
 #include "infect.h"
 #include "inventory.pb-c.h"
@@ -1176,6 +1177,7 @@ int cr_restore(const struct restore_opts *o, int *status)
 	int ret;
 
 	*status = 0;
+	files_tty_set_shell_job(o->shell_job);
 	c.fault_step = getenv("MINICR_FAULT_STEP") ? atol(getenv("MINICR_FAULT_STEP")) : -1;
 	c.dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c.dirfd < 0) {

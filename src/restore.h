@@ -28,6 +28,7 @@ struct restore_opts {
 	enum rst_pid_method method;
 	const char *const *inherit_fds;   /* --inherit-fd "fd[N]:KEY" (files.h) */
 	size_t nr_inherit_fds;
+	bool shell_job;           /* terminal fds onto minicr's stdin terminal (files_tty.h) */
 };
 
 int cr_restore(const struct restore_opts *opts, int *status);
