@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # eventfd, epoll, signalfd, timerfd across dump and restore
 # (tests/workloads/event_loop.c): after restore, the epoll loop goes on
-# (its periodic timerfd keeps firing, the eventfd it kicks keeps arriving
-# with the same epoll data words), the signalfd still receives SIGUSR1, the
+# (its periodic timerfd keeps firing, the eventfd it kicks and the pipe it
+# writes to keep arriving with the same epoll data words), the signalfd still receives SIGUSR1, the
 # eventfd counter (above 32 bits) and an EFD_SEMAPHORE eventfd's count are
 # kept, and a one-shot timerfd that expired before the dump without being
 # read still has its expiration to read. Twice from the same images, with
@@ -64,6 +64,8 @@ for method in clone3 ns_last_pid; do
 			fail "$method restore $round: the timerfd does not fire through epoll any more"
 		wait_field kicks '>=' $((ticks0 + 10)) 10 ||
 			fail "$method restore $round: the kicked eventfd is not seen through epoll"
+		wait_field piped '>=' $((ticks0 + 10)) 10 ||
+			fail "$method restore $round: the pipe's bytes are not seen through epoll"
 		kill -USR1 "$pid"
 		wait_field signals == 2 10 || fail "$method restore $round: signalfd missed SIGUSR1"
 		touch "$EDIR/phase2"

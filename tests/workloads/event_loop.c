@@ -5,13 +5,15 @@
  *   a periodic timerfd (CLOCK_MONOTONIC, 20 ms)   data 0x1111
  *   a signalfd for SIGUSR1 (blocked)              data 0x2222, edge-triggered
  *   an eventfd the loop kicks on every tick      data 0x3333
+ *   the read end of a pipe it writes a byte to    data 0x4444
+ *     on every tick
  * Outside epoll: an eventfd whose counter is 0x123456789 (above 32 bits,
  * read and written back on every tick: counter= shows what was read), an
  * EFD_SEMAPHORE eventfd holding 3, and a one-shot timerfd that expires
  * 50 ms after start and is not read until DIR/phase2 exists.
  *
  * After every tick it writes DIR/status (atomically):
- *   ticks=N signals=N kicks=N counter=0x... sem=N oneshot=N errors=N
+ *   ticks=N signals=N kicks=N piped=N counter=0x... sem=N oneshot=N errors=N
  * where sem and oneshot are -1 until phase2 (then: what a read of each
  * returned; sem reads one unit per read, until EAGAIN: 3 expected).
  * errors counts unexpected events (unknown data words, failed reads). The
@@ -27,6 +29,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #define COUNTER 0x123456789ULL
@@ -57,7 +60,8 @@ int main(int argc, char **argv)
 	unsigned long long counter = 0;
 	long long ticks = 0, signals = 0, kicks = 0, errors = 0, sem = -1, oneshot = -1;
 	int ready = 0;
-	int ep, tfd, sfd, kfd, cfd, semfd, ofd;
+	int ep, tfd, sfd, kfd, cfd, semfd, ofd, pfd[2];
+	long long piped = 0;
 	char buf[512], path[4096];
 	struct epoll_event ev;
 	uint64_t v;
@@ -78,7 +82,8 @@ int main(int argc, char **argv)
 	cfd = eventfd(0, EFD_NONBLOCK);
 	semfd = eventfd(3, EFD_NONBLOCK | EFD_SEMAPHORE);
 	ofd = timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK);
-	if (ep < 0 || tfd < 0 || sfd < 0 || kfd < 0 || cfd < 0 || semfd < 0 || ofd < 0)
+	if (ep < 0 || tfd < 0 || sfd < 0 || kfd < 0 || cfd < 0 || semfd < 0 || ofd < 0 ||
+	    pipe2(pfd, O_NONBLOCK))
 		return 3;
 	v = COUNTER;
 	if (write(cfd, &v, 8) != 8 || timerfd_settime(tfd, 0, &per, NULL) ||
@@ -93,11 +98,14 @@ int main(int argc, char **argv)
 	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = 0x3333 };
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, kfd, &ev))
 		return 3;
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = 0x4444 };
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, pfd[0], &ev))
+		return 3;
 	snprintf(path, sizeof(path), "%s/phase2", dir);
 
 	for (;;) {
-		struct epoll_event evs[4];
-		int n = epoll_wait(ep, evs, 4, 1000);
+		struct epoll_event evs[8];
+		int n = epoll_wait(ep, evs, 8, 1000);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -114,7 +122,7 @@ int main(int argc, char **argv)
 				if (read(tfd, &v, 8) == 8) {
 					ticks += v;
 					v = 1;
-					if (write(kfd, &v, 8) != 8)
+					if (write(kfd, &v, 8) != 8 || write(pfd[1], "x", 1) != 1)
 						errors++;
 				}
 				break;
@@ -127,6 +135,16 @@ int main(int argc, char **argv)
 				if (read(kfd, &v, 8) == 8)
 					kicks += v;
 				break;
+			case 0x4444: {
+				char b[64];
+				ssize_t got = read(pfd[0], b, sizeof(b));
+
+				if (got > 0)
+					piped += got;
+				else
+					errors++;
+				break;
+			}
 			default:
 				errors++;
 			}
@@ -146,8 +164,8 @@ int main(int argc, char **argv)
 			oneshot = read(ofd, &v, 8) == 8 ? (long long)v : 0;
 		}
 		snprintf(buf, sizeof(buf),
-			 "ticks=%lld signals=%lld kicks=%lld counter=0x%llx sem=%lld oneshot=%lld "
-			 "errors=%lld\n", ticks, signals, kicks, counter,
+			 "ticks=%lld signals=%lld kicks=%lld piped=%lld counter=0x%llx sem=%lld oneshot=%lld "
+			 "errors=%lld\n", ticks, signals, kicks, piped, counter,
 			 sem, oneshot, errors);
 		put_file("status", buf);
 		if (!ready && ticks) {
