@@ -81,8 +81,8 @@ struct file_ops {
 
 /* The kinds (files_reg.c, files_pipe.c, ...). */
 extern const struct file_ops files_reg_ops, files_dir_ops, files_chr_ops;
-extern const struct file_ops files_pipe_ops, files_fifo_ops, files_unix_ops;
 extern const struct file_ops files_ghost_ops, files_memfd_ops;
+extern const struct file_ops files_pipe_ops, files_fifo_ops, files_unix_ops;
 
 /* Largest deleted file or memfd whose content a dump saves. */
 #define FILES_GHOST_MAX (64ULL << 20)
