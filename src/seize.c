@@ -244,8 +244,10 @@ void seize_release(struct pstree *tree, enum seize_release_mode mode)
 	if (mode != SEIZE_KILL)
 		return;
 	/* As tracer we are told of each thread's exit: wait for all, so the
-	 * tree is gone when dump returns. */
-	for (size_t i = 0; i < tree->nr_tasks; i++) {
+	 * tree is gone when dump returns. Children first: a dying PID
+	 * namespace init waits until its children are reaped, which its
+	 * traced children are not before we have collected them. */
+	for (size_t i = tree->nr_tasks; i-- > 0;) {
 		struct pstree_task *t = tree->tasks[i];
 
 		if (!t->frozen || t->zombie)
