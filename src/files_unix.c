@@ -27,6 +27,7 @@
  * socket. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -414,6 +415,30 @@ static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	se->n_queue = q.nr;
 	if (ret)
 		return ret;
+	/* An out-of-band byte is peeked inline with the rest: it would come
+	 * back as ordinary data. */
+	if (ui->type == SOCK_STREAM) {
+		char c;
+
+		if (recv(fd, &c, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT) == 1) {
+			pr_err("%s: an out-of-band byte (MSG_OOB) is pending; minicr cannot "
+			       "dump it", what);
+			return -EOPNOTSUPP;
+		}
+	}
+	/* The queue as unix_diag counted it (the tree is frozen): bytes the
+	 * peek did not see would be lost. */
+	if (ui->has_rqlen && ui->type != SOCK_DGRAM) {
+		uint64_t total = 0;
+
+		for (size_t i = 0; i < q.nr; i++)
+			total += q.m[i].len;
+		if (total != ui->rqueue) {
+			pr_err("%s: %u bytes queued, %" PRIu64 " readable by peeking; minicr "
+			       "cannot dump it", what, ui->rqueue, total);
+			return -EOPNOTSUPP;
+		}
+	}
 	/* Queued datagrams of an unconnected socket are sent again to its
 	 * name from a temporary unnamed socket: a sender's name would be
 	 * lost (recvfrom() would say another address). */

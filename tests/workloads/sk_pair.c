@@ -1,7 +1,7 @@
 /* minicr-test-sk: unix sockets with queued data and pending connections
  * across a dump, for tests/integration/unix-*.sh.
  *
- *   minicr-test-sk --dir DIR --mode stream|dgram|seqpacket|listen|dgram-bound|scm|peer-closed|dgram-connect
+ *   minicr-test-sk --dir DIR --mode stream|dgram|seqpacket|listen|dgram-bound|scm|peer-closed|dgram-connect|oob
  *
  * stream/dgram/seqpacket: a parent and a child joined by a socketpair of
  * that type. Before DIR/ready ("PARENT CHILD"), the child sends the parent
@@ -20,8 +20,8 @@
  * sends its name after go), then connects to DIR/sock itself and accepts
  * that, checking the listener still works.
  *
- * dgram-bound, scm, peer-closed, dgram-connect: see run_dgram_bound(),
- * run_scm(), run_peer_closed(), run_dgram_connect().
+ * dgram-bound, scm, peer-closed, dgram-connect, oob: see run_dgram_bound(),
+ * run_scm(), run_peer_closed(), run_dgram_connect(), run_oob().
  *
  * Verdict in DIR/result: "OK ..." or "FAIL ...". */
 #include <errno.h>
@@ -434,6 +434,35 @@ static int run_scm(void)
 	return 0;
 }
 
+/* oob: the child sends "abc", an out-of-band "X", then "def", unread. The
+ * dump must refuse; after go the parent reads the data and the OOB byte. */
+static int run_oob(void)
+{
+	char buf[16] = { 0 }, c = 0;
+	int sv[2], status;
+	pid_t child;
+
+	CHECK(!socketpair(AF_UNIX, SOCK_STREAM, 0, sv), "socketpair: %s", strerror(errno));
+	child = fork();
+	CHECK(child >= 0, "fork: %s", strerror(errno));
+	if (!child) {
+		if (send(sv[1], "abc", 3, 0) != 3 || send(sv[1], "X", 1, MSG_OOB) != 1 ||
+		    send(sv[1], "def", 3, 0) != 3)
+			_exit(4);
+		put_file("child-sent", "%d", getpid());
+		wait_file("go");
+		_exit(0);
+	}
+	wait_file("child-sent");
+	put_file("ready", "%d %d", getpid(), child);
+	wait_file("go");
+	CHECK(recv(sv[0], &c, 1, MSG_OOB) == 1 && c == 'X', "the OOB byte is not there");
+	CHECK(recv(sv[0], buf, 3, 0) == 3 && !strcmp(buf, "abc"), "\"abc\" is not there");
+	CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && !WEXITSTATUS(status),
+	      "child failed (status 0x%x)", status);
+	return 0;
+}
+
 /* peer-closed: a stream and a seqpacket socketpair whose other end was
  * closed after sending 2 messages: after go both are read back (the
  * stream as one run of bytes), then EOF. */
@@ -598,7 +627,7 @@ int main(int argc, char **argv)
 			mode = argv[i + 1];
 	}
 	if (!dir || !mode) {
-		fprintf(stderr, "usage: %s --dir DIR --mode stream|dgram|seqpacket|listen|dgram-bound|scm|peer-closed|dgram-connect\n",
+		fprintf(stderr, "usage: %s --dir DIR --mode stream|dgram|seqpacket|listen|dgram-bound|scm|peer-closed|dgram-connect|oob\n",
 			argv[0]);
 		return 2;
 	}
@@ -618,6 +647,8 @@ int main(int argc, char **argv)
 		ret = run_peer_closed();
 	else if (!strcmp(mode, "dgram-connect"))
 		ret = run_dgram_connect();
+	else if (!strcmp(mode, "oob"))
+		ret = run_oob();
 	else
 		return 2;
 	if (ret) {
