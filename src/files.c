@@ -74,6 +74,7 @@ struct files_dump {
 	struct dump_task *tasks;
 	size_t nr_tasks;
 	FileEntry **files;      /* index id - 1 */
+	size_t *first;          /* index id - 1: its first fd in fds */
 	size_t nr_files;
 };
 
@@ -97,10 +98,7 @@ bool files_dump_has_task(const struct files_dump *d, pid_t pid)
 
 const struct fd_dump_info *files_dump_first(const struct files_dump *d, uint32_t id)
 {
-	for (size_t i = 0; i < d->nr; i++)
-		if (d->fds[i].file_id == id)
-			return &d->fds[i];
-	return NULL;
+	return id && id <= d->nr_files ? &d->fds[d->first[id - 1]] : NULL;
 }
 
 int files_dump_local_fd(struct files_dump *d, const struct fd_dump_info *fi)
@@ -176,6 +174,7 @@ void files_dump_free(struct files_dump *d)
 		if (d->files[i])
 			protobuf_c_message_free_unpacked(&d->files[i]->base, NULL);
 	free(d->files);
+	free(d->first);
 	free(d->fds);
 	free(d->local);
 	free(d->tasks);
@@ -430,51 +429,55 @@ static int collect_locks(const struct fd_dump_info *fi, bool first, FileEntry *f
 	return 0;
 }
 
-static bool same_fd_list(const struct files_dump *d, const struct dump_task *a,
-			 const struct dump_task *b)
-{
-	if (a->nr != b->nr)
-		return false;
-	for (size_t i = 0; i < a->nr; i++) {
-		const struct fd_dump_info *x = &d->fds[a->first + i], *y = &d->fds[b->first + i];
+/* kcmp() orders kernel objects, so tasks sorted by their fd table have
+ * tables that are shared next to each other: n log n calls, not n^2. */
+static int kcmp_err;
 
-		if (x->fd != y->fd || x->file_id != y->file_id)
-			return false;
+static int cmp_fd_table(const void *pa, const void *pb)
+{
+	const struct dump_task *a = *(const struct dump_task *const *)pa;
+	const struct dump_task *b = *(const struct dump_task *const *)pb;
+	long r;
+
+	if (a == b)
+		return 0;
+	r = syscall(SYS_kcmp, a->pid, b->pid, KCMP_FILES, 0, 0);
+	if (r < 0) {
+		if (!kcmp_err) {
+			kcmp_err = -errno;
+			pr_err("kcmp(KCMP_FILES) of tasks %d and %d: %s", a->pid, b->pid,
+			       errstr(kcmp_err));
+		}
+		return 0;
 	}
-	return true;
+	return r == 0 ? 0 : r == 1 ? -1 : 1;
 }
 
 /* Tasks sharing one fd table (clone(CLONE_FILES) without CLONE_THREAD):
  * restore gives every task a table of its own, which would split what one
- * task opens or closes from the other's view, so such a tree is refused.
- * Only tasks with identical fd lists are asked (kcmp KCMP_FILES). */
+ * task opens or closes from the other's view, so such a tree is refused. */
 static int check_fd_tables(const struct files_dump *d)
 {
+	_cleanup_free_ const struct dump_task **t = calloc(d->nr_tasks + 1, sizeof(*t));
 	int ret = 0;
 
-	for (size_t i = 0; i < d->nr_tasks; i++) {
-		for (size_t j = i + 1; j < d->nr_tasks; j++) {
-			const struct dump_task *a = &d->tasks[i], *b = &d->tasks[j];
-			long r;
-
-			if (!same_fd_list(d, a, b))
-				continue;
-			r = syscall(SYS_kcmp, a->pid, b->pid, KCMP_FILES, 0, 0);
-			if (r < 0) {
-				ret = -errno;
-				pr_err("kcmp(KCMP_FILES) of tasks %d and %d: %s", a->pid, b->pid,
-				       errstr(ret));
-				return ret;
-			}
-			if (r == 0) {
-				pr_err("tasks %d and %d share one fd table (clone(CLONE_FILES) "
-				       "without CLONE_THREAD); minicr cannot restore a shared fd "
-				       "table", a->pid, b->pid);
-				ret = -EOPNOTSUPP;
-			}
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->nr_tasks; i++)
+		t[i] = &d->tasks[i];
+	kcmp_err = 0;
+	qsort(t, d->nr_tasks, sizeof(*t), cmp_fd_table);
+	if (kcmp_err)
+		return kcmp_err;
+	for (size_t i = 1; i < d->nr_tasks; i++) {
+		if (!cmp_fd_table(&t[i - 1], &t[i])) {
+			pr_err("tasks %d and %d share one fd table (clone(CLONE_FILES) without "
+			       "CLONE_THREAD); minicr cannot restore a shared fd table",
+			       t[i - 1]->pid, t[i]->pid);
+			ret = -EOPNOTSUPP;
 		}
 	}
-	return ret;
+	return kcmp_err ? kcmp_err : ret;
 }
 
 int files_dump_collect(struct files_dump **out, const struct pstree *tree)
@@ -522,13 +525,19 @@ int files_dump_collect(struct files_dump **out, const struct pstree *tree)
 	if (ret)
 		goto out;
 	d->files = calloc(nr_groups ? nr_groups : 1, sizeof(*d->files));
-	if (!d->files) {
+	d->first = calloc(nr_groups ? nr_groups : 1, sizeof(*d->first));
+	if (!d->files || !d->first) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	d->nr_files = nr_groups;
-	for (size_t i = 0; i < d->nr; i++)
+	/* Groups are numbered by first appearance: fds[i] is the first of
+	 * its group when the group is new. */
+	for (size_t i = 0, next = 0; i < d->nr; i++) {
 		d->fds[i].file_id = group[i] + 1;
+		if (group[i] == next)
+			d->first[next++] = i;
+	}
 	/* Groups are numbered by first appearance: the first fd of a group
 	 * meets an empty slot. */
 	for (size_t i = 0; i < d->nr && !ret; i++) {
