@@ -2,7 +2,6 @@
 # turn, goes on after the restore without a gap or a repeated number. The
 # file is not in the images: it is put back as it was at dump time.
 FLAVORS="host pidns migrate"
-DISABLED_pidns="minicr dump hangs killing a namespace init with children: seize_release(SEIZE_KILL) waits for the init first, which cannot finish exiting before its children, traced by minicr, are reaped (src/seize.c; found by this suite)"
 SHAPE_CHECK=root
 WORKLOAD=(bash -c 'i=0; while :; do i=$((i + 1)); echo $i >>"$1"; sleep 0.1; done' loop "$S/counter")
 

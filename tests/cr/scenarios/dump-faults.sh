@@ -17,13 +17,7 @@ scenario_main() {
 		expect_fail "restore of the images of a dump killed at $st" "no inventory\.img" "$MINICR" restore -d "$S/img$n"
 		ok "killed at $st: tree intact and untraced, images incomplete and refused"
 	done
-	if [[ $FLAVOR == pidns ]]; then
-		# A dump that kills a namespace init with children hangs (see
-		# bash-loop's DISABLED_pidns): let it run instead.
-		DUMP_ARGS=(--leave-running)
-	fi
-	cr_dump "${DUMP_ARGS[@]}"
-	[[ $FLAVOR != pidns ]] || kill_tree "$ROOT"
+	cr_dump
 	wait_gone "${TREE[@]}" || fail "the dumped tree is still there"
 	cp -a "$SRC_IMG" "$DST_IMG"
 	cr_restore

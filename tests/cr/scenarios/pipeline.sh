@@ -3,7 +3,6 @@
 # file goes on without a gap or a repeated number: the pipe and whatever it
 # held at dump time came back. The file is put back as it was at dump time.
 FLAVORS="host pidns migrate"
-DISABLED_pidns="minicr dump hangs killing a namespace init with children (seize_release waits for the init before its traced children; see bash-loop)"
 SHAPE_CHECK=root
 WORKLOAD=(bash -c 'i=0; while :; do i=$((i + 1)); echo $i; sleep 0.02; done |
 	while read -r n; do echo "$n" >>"$1"; done' pipeline "$S/counter")

@@ -32,7 +32,7 @@ scenario_main() {
 	local c sz
 	small_tree
 	tree_shape "$ROOT" >"$S/intact"
-	if [[ $FLAVOR == pidns ]]; then cr_dump --leave-running; kill_tree "$ROOT"; else cr_dump; fi
+	cr_dump
 	wait_gone "${TREE[@]}"
 	move_images
 	c=core-${TREE[1]}.img

@@ -9,7 +9,7 @@ scenario_main() {
 	local st
 	small_tree
 	tree_shape "$ROOT" >"$S/intact"
-	if [[ $FLAVOR == pidns ]]; then cr_dump --leave-running; kill_tree "$ROOT"; else cr_dump; fi
+	cr_dump
 	wait_gone "${TREE[@]}"
 	move_images
 	for st in $STAGES; do
