@@ -1,6 +1,7 @@
 #include "pbjson.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
@@ -704,6 +705,9 @@ int pbjson_parse(const char *text, size_t len, struct json_object **out,
 	*out = NULL;
 	if (nul)
 		return perr(err, errlen, nul - text, "NUL byte in JSON text");
+	/* json-c takes an int length. */
+	if (len > INT_MAX)
+		return perr(err, errlen, 0, "JSON text over 2 GiB");
 	ret = check_int_literals(text, len, err, errlen);
 	if (ret)
 		return ret;
