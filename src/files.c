@@ -636,6 +636,7 @@ struct rst_file {
 	FileEntry *fe;
 	const struct file_ops *ops;     /* NULL for FD_EXTERNAL */
 	int ctl_fd;                     /* minicr's, -1 until opened */
+	bool ready;                     /* position, flags, locks set on ctl_fd */
 	bool posted;                    /* post_install() done */
 };
 
@@ -762,6 +763,7 @@ static int read_files_img(struct files_rst *r)
 		f = &r->files[r->nr_files++];
 		f->fe = fe;
 		f->ctl_fd = -1;
+		f->ready = false;
 		f->posted = false;
 		f->ops = NULL;
 		if (fe->kind == FD_KIND__FD_EXTERNAL) {
@@ -836,6 +838,7 @@ static int resolve_inherit(struct files_rst *r, const char *const *specs, size_t
 		}
 		in->used = true;
 		f->ctl_fd = in->fd;
+		f->ready = true;   /* the caller's file, as it is */
 	}
 	for (size_t k = 0; k < r->nr_inh; k++) {
 		if (!r->inh[k].used) {
@@ -965,15 +968,18 @@ static int ctl_fd(struct files_rst *r, struct rst_file *f, const char *who)
 	const FileEntry *fe = f->fe;
 	int fl, ret;
 
-	if (f->ctl_fd >= 0)
+	if (f->ready)
 		return f->ctl_fd;
-	ret = f->ops->open(r, fe);
-	if (ret < 0) {
-		pr_err("%s: cannot open file %u (%s, %s): %s", who, fe->id,
-		       fe->path ? fe->path : "?", f->ops->name, errstr(ret));
-		return ret;
+	/* Not opened yet, or stashed by the open() of another file. */
+	if (f->ctl_fd < 0) {
+		ret = f->ops->open(r, fe);
+		if (ret < 0) {
+			pr_err("%s: cannot open file %u (%s, %s): %s", who, fe->id,
+			       fe->path ? fe->path : "?", f->ops->name, errstr(ret));
+			return ret;
+		}
+		f->ctl_fd = ret;
 	}
-	f->ctl_fd = ret;
 	if (fe->has_pos && fe->pos && lseek(f->ctl_fd, fe->pos, SEEK_SET) != (off_t)fe->pos) {
 		ret = -errno;
 		pr_err("%s: file %u (%s): lseek to %" PRIu64 ": %s", who, fe->id,
@@ -990,7 +996,10 @@ static int ctl_fd(struct files_rst *r, struct rst_file *f, const char *who)
 		return ret;
 	}
 	ret = take_file_locks(fe, f->ctl_fd, who);
-	return ret ? ret : f->ctl_fd;
+	if (ret)
+		return ret;
+	f->ready = true;
+	return f->ctl_fd;
 }
 
 int files_rst_open_id(struct files_rst *r, uint32_t id)

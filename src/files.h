@@ -127,7 +127,8 @@ bool files_rst_same_host(const struct files_rst *r);
 const FileEntry *files_rst_entry(const struct files_rst *r, uint32_t id);
 /* Hand the registry an fd of minicr for file id (the other end of a pipe
  * made by the same pipe() call): it is used instead of calling id's
- * open(). Takes ownership of fd, also on failure. */
+ * open(); position, status flags and locks are then set on it as on any
+ * opened file. Takes ownership of fd, also on failure. */
 int files_rst_stash(struct files_rst *r, uint32_t id, int fd);
 /* minicr's fd for file id, opening it now if need be (a file reopened from
  * another one). Owned by the registry. -errno logged. */
