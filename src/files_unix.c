@@ -5,7 +5,8 @@
  * (sk_diag.h), taken when the first socket fd is classified (the tree is
  * frozen). The receive queue is read without consuming it: MSG_PEEK at
  * SO_PEEK_OFF offsets on minicr's pidfd_getfd copy, one entry per
- * datagram/record, then SO_PEEK_OFF back to -1. Refused, naming task and
+ * datagram/record, then SO_PEEK_OFF back to what the task had (recorded
+ * and set again at restore if it set one). Refused, naming task and
  * fd: file descriptors in flight (SCM_RIGHTS), a pending connection whose
  * client is outside the tree or already sent data, queued datagrams of an
  * unnamed socket not connected both ways, a datagram socket connected one
@@ -146,15 +147,23 @@ static bool drop_rights(struct msghdr *mh)
 	return found;
 }
 
-/* The receive queue of the socket of local fd, unchanged. */
-static int peek_queue(int fd, int type, bool rcv_shutdown, const char *what, struct msgs *q)
+/* The receive queue of the socket of local fd, unchanged; *peek_off is
+ * the task's own SO_PEEK_OFF (-1: none), put back afterwards. */
+static int peek_queue(int fd, int type, bool rcv_shutdown, const char *what, struct msgs *q,
+		      int *peek_off)
 {
 	size_t cap = type == SOCK_STREAM ? 65536 : MAX_DGRAM;
 	char ctl[CMSG_SPACE(sizeof(int) * 253) + CMSG_SPACE(sizeof(struct ucred))];
-	int zero = 0, minus1 = -1, ret = 0;
+	socklen_t olen = sizeof(*peek_off);
 	uint8_t *blob = NULL, *buf;
+	int zero = 0, ret = 0;
 	size_t blob_len = 0;
 
+	if (getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, peek_off, &olen) < 0) {
+		ret = -errno;
+		pr_err("%s: getsockopt SO_PEEK_OFF: %s", what, errstr(ret));
+		return ret;
+	}
 	buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
@@ -223,11 +232,11 @@ static int peek_queue(int fd, int type, bool rcv_shutdown, const char *what, str
 	}
 	if (!ret && blob_len)
 		ret = msgs_add(q, blob, blob_len);
-	/* Back to "no peek offset", as the task had it: the queue and the
-	 * socket look untouched. */
-	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &minus1, sizeof(minus1)) < 0 && !ret) {
+	/* Back to the task's peek offset (-1 unless it set one): the queue
+	 * and the socket look untouched. */
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, peek_off, sizeof(*peek_off)) < 0 && !ret) {
 		ret = -errno;
-		pr_err("%s: SO_PEEK_OFF -1: %s", what, errstr(ret));
+		pr_err("%s: SO_PEEK_OFF %d: %s", what, *peek_off, errstr(ret));
 	}
 out:
 	free(blob);
@@ -279,10 +288,10 @@ static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	const struct unix_diag_info *ui = diag_find(fi->st.st_ino), *peer = NULL;
 	const struct fd_dump_info *pfi;
 	struct msgs q = { 0 };
+	int fd, ret, peek_off = -1;
 	UnixSkEntry *se;
 	char what[96];
 	uint32_t v;
-	int fd, ret;
 
 	snprintf(what, sizeof(what), "task %d: fd %d (%s)", fi->pid, fi->fd, fi->link);
 	if (!ui)
@@ -410,11 +419,15 @@ static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	se->passcred = !!v;
 	if (ui->state == TCP_LISTEN)
 		return 0;
-	ret = peek_queue(fd, ui->type, ui->shutdown & RCV_SHUTDOWN, what, &q);
+	ret = peek_queue(fd, ui->type, ui->shutdown & RCV_SHUTDOWN, what, &q, &peek_off);
 	se->queue = q.m;
 	se->n_queue = q.nr;
 	if (ret)
 		return ret;
+	if (peek_off >= 0) {
+		se->has_peek_off = 1;
+		se->peek_off = peek_off;
+	}
 	/* An out-of-band byte is peeked inline with the rest: it would come
 	 * back as ordinary data. */
 	if (ui->type == SOCK_STREAM) {
@@ -503,10 +516,16 @@ static int set_opts(int fd, const FileEntry *fe, const char *what)
 		if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &v, sizeof(v)) < 0)
 			goto fail;
 	}
+	if (se->has_peek_off) {
+		v = se->peek_off;
+		if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)) < 0)
+			goto fail;
+	}
 	return 0;
 fail:
 	ret = -errno;
-	pr_err("%s: setsockopt (buffer sizes, SO_PASSCRED): %s", what, errstr(ret));
+	pr_err("%s: setsockopt (buffer sizes, SO_PASSCRED, SO_PEEK_OFF): %s", what,
+	       errstr(ret));
 	return ret;
 }
 

@@ -10,7 +10,8 @@
  * reads. After DIR/go each checks it receives exactly that, message
  * boundaries kept and nothing more queued; the child then sends 500 bytes
  * (or 2 messages) and exits; the parent checks them, then EOF (stream,
- * seqpacket).
+ * seqpacket). The stream parent also peeks at SO_PEEK_OFF 10 before the
+ * dump and checks its offset is 15 after.
  *
  * listen: the parent listens on DIR/sock (backlog 7). Child A connects and
  * is accepted, then sends 100 bytes the parent does not read. Children B1
@@ -192,6 +193,28 @@ static int pair_child(int s, int type)
 	return 0;
 }
 
+/* Peek n bytes of sender 1's stream at SO_PEEK_OFF off (set unless
+ * expect_set, which says it must be off already): they must be bytes
+ * off..off+n-1; the offset moves on by n. */
+static int peek_at(int fd, int off, size_t n, bool expect_set)
+{
+	unsigned char b[64];
+	socklen_t len = sizeof(int);
+	int cur = -2;
+
+	CHECK(!getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &cur, &len),
+	      "SO_PEEK_OFF: %s", strerror(errno));
+	if (cur == -1 && !expect_set)
+		CHECK(!setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)),
+		      "SO_PEEK_OFF %d: %s", off, strerror(errno));
+	else
+		CHECK(cur == off, "SO_PEEK_OFF is %d, want %d", cur, off);
+	CHECK(recv(fd, b, n, MSG_PEEK) == (ssize_t)n, "peek: %s", strerror(errno));
+	for (size_t i = 0; i < n; i++)
+		CHECK(b[i] == pattern(1, off + i), "peek at %d: byte %zu differs", off, i);
+	return 0;
+}
+
 static int run_pair(int type)
 {
 	int sv[2], status;
@@ -219,9 +242,14 @@ static int run_pair(int type)
 			if (send_msg(sv[0], 2, k, type))
 				return -1;
 	}
+	if (type == SOCK_STREAM && peek_at(sv[0], 10, 5, false))
+		return -1;
 	put_file("ready", "%d %d", getpid(), child);
 	wait_file("go");
 	if (type == SOCK_STREAM) {
+		/* The task's own peek offset survives the dump's peeking. */
+		if (peek_at(sv[0], 15, 5, true))
+			return -1;
 		if (recv_stream(sv[0], 1, 0, 1500))
 			return -1;
 	} else {
