@@ -397,9 +397,12 @@ static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	 * (the kernel reports inode 0); restored as a pair whose other end is
 	 * closed. */
 	if (ui->type != SOCK_DGRAM && ui->state == TCP_ESTABLISHED && !se->has_listener_file_id) {
-		const struct unix_diag_info *acc = ui->name_len ? ui :
-						   peer && peer->name_len ? peer : NULL;
-		const struct unix_diag_info *l = acc ? listener_by_name(acc) : NULL;
+		/* This end or its peer was accepted: it has a listener's name
+		 * (the client may have a name of its own too). */
+		const struct unix_diag_info *l = ui->name_len ? listener_by_name(ui) : NULL;
+
+		if (!l && peer && peer->name_len)
+			l = listener_by_name(peer);
 
 		pfi = l ? tree_socket(d, l->ino) : NULL;
 		if (pfi) {
@@ -731,6 +734,8 @@ static int remake_accepted(struct files_rst *r, int lfd, const struct sockaddr_u
 		return ret;
 	}
 	ret = cfe ? set_opts(cfd, cfe, what) : 0;
+	if (!ret && cfe && cfe->unix_sk->has_name && !cfe->unix_sk->accepted)
+		ret = do_bind(cfd, cfe, what);
 	if (!ret && connect(cfd, (const struct sockaddr *)a, alen) < 0) {
 		ret = -errno;
 		pr_err("%s: connect for accepted connection (file %u): %s", what, sid, errstr(ret));

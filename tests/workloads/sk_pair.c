@@ -13,8 +13,8 @@
  * seqpacket). The stream parent also peeks at SO_PEEK_OFF 10 before the
  * dump and checks its offset is 15 after.
  *
- * listen: the parent listens on DIR/sock (backlog 7). Child A connects and
- * is accepted, then sends 100 bytes the parent does not read. Children B1
+ * listen: the parent listens on DIR/sock (backlog 7). Child A binds to
+ * DIR/a-sock, connects and is accepted, then sends 100 bytes the parent does not read. Children B1
  * and B2 connect, in this order, and are not accepted. After DIR/go: the
  * parent reads A's 100 bytes (A's accepted end still has the listener's
  * name), accepts twice and must get B1 then B2 (each
@@ -265,23 +265,26 @@ static int run_pair(int type)
 	return 0;
 }
 
-static int connect_to(const struct sockaddr_un *a)
+/* A stream socket connected to a, bound first to me if given. */
+static int connect_to(const struct sockaddr_un *a, const struct sockaddr_un *me)
 {
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
 
-	if (s < 0 || connect(s, (const struct sockaddr *)a, sizeof(*a)))
+	if (s < 0 || (me && bind(s, (const struct sockaddr *)me, sizeof(*me))) ||
+	    connect(s, (const struct sockaddr *)a, sizeof(*a)))
 		return -1;
 	return s;
 }
 
-static pid_t client(const struct sockaddr_un *a, const char *name, bool send_early)
+static pid_t client(const struct sockaddr_un *a, const struct sockaddr_un *me, const char *name,
+		    bool send_early)
 {
 	pid_t p = fork();
 	int s;
 
 	if (p)
 		return p;
-	s = connect_to(a);
+	s = connect_to(a, me);
 	if (s < 0)
 		_exit(4);
 	if (send_early && send_all(s, 3, 0, 100))
@@ -313,7 +316,7 @@ static int expect_name(int conn, const char *want)
 
 static int run_listen(void)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sockaddr_un a = { .sun_family = AF_UNIX }, an = { .sun_family = AF_UNIX };
 	pid_t kids[3];
 	int l, ca, c1, c2, me, mine, status;
 
@@ -322,13 +325,15 @@ static int run_listen(void)
 	l = socket(AF_UNIX, SOCK_STREAM, 0);
 	CHECK(l >= 0 && !bind(l, (struct sockaddr *)&a, sizeof(a)) && !listen(l, 7),
 	      "listen on %s: %s", a.sun_path, strerror(errno));
-	kids[0] = client(&a, "A", true);
+	snprintf(an.sun_path, sizeof(an.sun_path), "%s/a-sock", dir);
+	unlink(an.sun_path);
+	kids[0] = client(&a, &an, "A", true);
 	ca = accept(l, NULL, NULL);
 	CHECK(ca >= 0, "accept A: %s", strerror(errno));
 	wait_file("A");
-	kids[1] = client(&a, "B1", false);
+	kids[1] = client(&a, NULL, "B1", false);
 	wait_file("B1");
-	kids[2] = client(&a, "B2", false);
+	kids[2] = client(&a, NULL, "B2", false);
 	wait_file("B2");
 	put_file("ready", "%d %d %d %d", getpid(), kids[0], kids[1], kids[2]);
 	wait_file("go");
@@ -340,6 +345,9 @@ static int run_listen(void)
 
 		CHECK(!getsockname(ca, (struct sockaddr *)&n, &nl) && !strcmp(n.sun_path, a.sun_path),
 		      "accepted connection A is named \"%s\", want \"%s\"", n.sun_path, a.sun_path);
+		nl = sizeof(n);
+		CHECK(!getpeername(ca, (struct sockaddr *)&n, &nl) && !strcmp(n.sun_path, an.sun_path),
+		      "client A is named \"%s\", want \"%s\"", n.sun_path, an.sun_path);
 	}
 	c1 = accept(l, NULL, NULL);
 	CHECK(c1 >= 0, "accept of pending B1: %s", strerror(errno));
@@ -349,7 +357,7 @@ static int run_listen(void)
 	CHECK(c2 >= 0, "accept of pending B2: %s", strerror(errno));
 	if (expect_name(c2, "B2"))
 		return -1;
-	me = connect_to(&a);
+	me = connect_to(&a, NULL);
 	CHECK(me >= 0, "new connection to %s after restore: %s", a.sun_path, strerror(errno));
 	mine = accept4(l, NULL, NULL, SOCK_NONBLOCK);
 	CHECK(mine >= 0, "accept of a new connection: %s", strerror(errno));
