@@ -922,7 +922,9 @@ static int seize_thread(pid_t pid, pid_t tid)
 {
 	int ret, status;
 
-	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) < 0 ||
+	/* EXITKILL: if minicr dies before it detaches, the kernel kills
+	 * every task it traces; nothing half restored runs on. */
+	if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)(long)PTRACE_O_EXITKILL) < 0 ||
 	    ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0) {
 		ret = -errno;
 		pr_err("cannot seize task %d thread %d: %s", pid, tid, errstr(ret));
@@ -1030,6 +1032,23 @@ static void debug_hold(void)
 	}
 }
 
+/* remote_start() sets the tracing options to PTRACE_O_TRACESYSGOOD alone,
+ * dropping PTRACE_O_EXITKILL: set both again after each state restorer. */
+static int rearm_exitkill(const struct rst_task *t)
+{
+	for (size_t j = 0; j < t->nr_tids; j++) {
+		if (ptrace(PTRACE_SETOPTIONS, t->tids[j], NULL,
+			   (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)) < 0) {
+			int ret = -errno;
+
+			pr_err("task %d thread %d: PTRACE_SETOPTIONS: %s", t->pid, t->tids[j],
+			       errstr(ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
 static int restore_state(struct rst_ctx *c)
 {
 	int ret;
@@ -1045,9 +1064,15 @@ static int restore_state(struct rst_ctx *c)
 		c->stats.memrestore_time += now_us() - t0;
 		fault_point("mid-mem");
 		if (!ret)
+			ret = rearm_exitkill(t);
+		if (!ret)
 			ret = rst_core_restore(c->dirfd, t);
 		if (!ret)
+			ret = rearm_exitkill(t);
+		if (!ret)
 			ret = rst_mem_finish(t);
+		if (!ret)
+			ret = rearm_exitkill(t);
 		if (ret) {
 			pr_err("cannot restore the state of task %d (PID %d): %s",
 			       t->pe->pid, t->pid, errstr(ret));
@@ -1060,6 +1085,8 @@ static int restore_state(struct rst_ctx *c)
 		if (!t->core)
 			continue;
 		ret = rst_threads_resume(t);
+		if (!ret)
+			ret = rearm_exitkill(t);
 		if (ret) {
 			pr_err("cannot resume the threads of task %d (PID %d): %s",
 			       t->pe->pid, t->pid, errstr(ret));
