@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Deleted-but-open files and memfds: a 1 MiB file unlinked while open (at
-# position 12345, with a dup sharing it), a write-only O_APPEND one, an
+# position 12345, with a dup sharing it, and a second read-only open of it
+# that must stay the same file), a write-only O_APPEND one, an
 # O_TMPFILE file and a sealed memfd. Their content is saved in ghost-ID.img; after restore each is an
 # unlinked file with the same content, position, name (memfd) and seals
 # (tests/workloads/files_work.c, mode ghost). A deleted file above the

@@ -265,12 +265,16 @@ static int check_content(int fd, size_t size, unsigned seed, const char *what, c
 static int mode_ghost(void)
 {
 	char p[4096], why[512], link[256], lp[64];
-	int fg, fg2, ft, fm, fw, fr, seals;
+	int fg, fg2, fo, ft, fm, fw, fr, seals;
+	unsigned char c = 0;
 	ssize_t n;
 
 	path_of(p, sizeof(p), "ghost.dat");
 	fg = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fg < 0 || fill(fg, GHOST_SIZE, 1) || unlink(p) || lseek(fg, 12345, SEEK_SET) != 12345)
+	/* A second open file description of the same inode, read-only. */
+	fo = open(p, O_RDONLY);
+	if (fg < 0 || fo < 0 || fill(fg, GHOST_SIZE, 1) || unlink(p) ||
+	    lseek(fg, 12345, SEEK_SET) != 12345 || lseek(fo, 777, SEEK_SET) != 777)
 		return finish(false, "ghost file: %s", strerror(errno));
 	fg2 = dup(fg);
 	path_of(p, sizeof(p), "wo.dat");
@@ -303,6 +307,11 @@ static int mode_ghost(void)
 	if (lseek(fg, 0, SEEK_CUR) != 12345 || lseek(fg2, 100, SEEK_SET) != 100 ||
 	    lseek(fg, 0, SEEK_CUR) != 100)
 		return finish(false, "deleted file: position not 12345 or not shared with its dup");
+	/* The second open: its own position, the same file. */
+	if (lseek(fo, 0, SEEK_CUR) != 777 || (fcntl(fo, F_GETFL) & O_ACCMODE) != O_RDONLY)
+		return finish(false, "second open of the deleted file: position or mode lost");
+	if (pwrite(fg, "\xab", 1, 5) != 1 || pread(fo, &c, 1, 5) != 1 || c != 0xab)
+		return finish(false, "second open of the deleted file is another file now");
 	if ((fcntl(fg, F_GETFL) & O_ACCMODE) != O_RDWR)
 		return finish(false, "deleted file: not O_RDWR");
 	seals = fcntl(fm, F_GET_SEALS);
@@ -316,7 +325,7 @@ static int mode_ghost(void)
 	link[n > 0 ? n : 0] = '\0';
 	if (strcmp(link, "/memfd:minicr-test (deleted)"))
 		return finish(false, "memfd: link is '%s'", link);
-	return finish(true, "ghost: deleted file (1 MiB, pos 12345, shared), write-only "
+	return finish(true, "ghost: deleted file (1 MiB, pos 12345, shared, a second open of it), write-only "
 		      "deleted file, O_TMPFILE file, sealed memfd intact");
 }
 
