@@ -179,6 +179,11 @@ static int tty_post_install(struct files_rst *r, struct rst_call *c, const FileE
 	if (pe->sid == pe->pid) {
 		snprintf(what, sizeof(what), "fd %d (terminal): ioctl(TIOCSCTTY)", task_fd);
 		ret = rst_call(c, what, __NR_ioctl, task_fd, TIOCSCTTY, 0, 0, 0, 0);
+		if (ret == -EPERM)
+			pr_err("task %d leads a session of the tree and had %s as its controlling "
+			       "terminal; the terminal it gets instead is already the controlling "
+			       "terminal of another session (minicr's, or its shell's)", c->t->pid,
+			       e->path);
 		if (ret < 0)
 			return ret;
 	}

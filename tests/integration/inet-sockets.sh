@@ -96,7 +96,10 @@ for method in clone3 ns_last_pid; do
 		[[ "$(ask_udp "$uport" hi)" == "echo:hi" ]] || fail "$method restore $round: no UDP echo"
 		[[ "$(ask_udp "$uport" kick)" == "echo:from-cli" ]] ||
 			fail "$method restore $round: the connected UDP socket cannot send to its peer"
-		ok "$method restore $round: TCP over IPv4 and IPv6, UDP bound and connected: same as dumped"
+		# ss shows a listener's backlog as its Send-Q
+		backlog=$(ss -Hltn "sport = :$lport" | awk '{ print $3 }')
+		[[ "$backlog" == 7 ]] || fail "$method restore $round: listen backlog '$backlog', expected 7"
+		ok "$method restore $round: TCP over IPv4 and IPv6 (backlog 7), UDP bound and connected: same as dumped"
 		kill_tree "$pid"
 		wait_gone "$pid" || fail "restored server not gone after SIGKILL"
 	done

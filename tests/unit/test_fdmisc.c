@@ -1,6 +1,7 @@
 /* fdinfo parsers of anonymous-inode files (src/fdinfo_misc.h) on text in
  * the kernel's formats, and on broken text; the inet_diag answer decoder
- * (src/sk_inet_diag.h) on crafted messages. */
+ * (src/sk_inet_diag.h) on crafted messages; the terminal helpers of
+ * src/files_tty.h. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +17,10 @@
 #include <linux/sock_diag.h>
 #include <netlink/msg.h>
 
+#include <sys/sysmacros.h>
+
 #include "fdinfo_misc.h"
+#include "files_tty.h"
 #include "sk_inet_diag.h"
 
 #define HEAD "pos:\t0\nflags:\t04002\nmnt_id:\t17\nino:\t1038\n"
@@ -151,6 +155,36 @@ static void test_inet_diag(void **state)
 	nlmsg_free(msg);
 }
 
+/* Terminal helpers of files_tty.c: which devices are terminals, the
+ * controlling terminal and foreground group from /proc/PID/stat. */
+static void test_tty(void **state)
+{
+	int nr, tpgid;
+
+	(void)state;
+	assert_true(files_tty_rdev(makedev(136, 3)));      /* /dev/pts/3 */
+	assert_true(files_tty_rdev(makedev(5, 0)));        /* /dev/tty */
+	assert_true(files_tty_rdev(makedev(5, 2)));        /* /dev/ptmx */
+	assert_true(files_tty_rdev(makedev(4, 1)));        /* /dev/tty1 */
+	assert_false(files_tty_rdev(makedev(1, 3)));       /* /dev/null */
+	assert_false(files_tty_rdev(makedev(5, 3)));
+	assert_false(files_tty_rdev(makedev(10, 200)));    /* /dev/net/tun */
+
+	/* comm with spaces and a parenthesis; tty_nr 34819 = pts/3 */
+	assert_int_equal(files_tty_stat_parse("42 (a) b) S 1 42 7 34819 42 4194560 0 0\n",
+					      &nr, &tpgid), 0);
+	assert_int_equal(nr, 34819);
+	assert_int_equal(tpgid, 42);
+	assert_true(files_tty_is_nr(makedev(136, 3), nr));
+	assert_false(files_tty_is_nr(makedev(136, 4), nr));
+	/* minor above 255: bits 20-31 of tty_nr */
+	assert_true(files_tty_is_nr(makedev(136, 300),
+				    (136 << 8) | (300 & 0xff) | ((300 & ~0xff) << 12)));
+	assert_false(files_tty_is_nr(makedev(136, 3), 0));     /* no terminal */
+	assert_int_equal(files_tty_stat_parse("42 (a) S 1 42\n", &nr, &tpgid), -EINVAL);
+	assert_int_equal(files_tty_stat_parse("garbage", &nr, &tpgid), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_timerfd),
 		cmocka_unit_test(test_epoll),
 		cmocka_unit_test(test_inet_diag),
+		cmocka_unit_test(test_tty),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
