@@ -1,6 +1,7 @@
 # minicr restore refuses damaged images with a message naming the file,
 # and creates no task: truncated images, a flipped byte (in an entry's
-# length), a wrong magic, a missing file, a format version from the future.
+# length), a wrong magic, a missing file, a format version from the future;
+# a truncated pages image is found after the tasks are created: all killed.
 # The intact images still restore afterwards.
 FLAVORS="host pidns"
 
@@ -47,6 +48,8 @@ scenario_main() {
 	refused "$c with a wrong magic" "$S/bad-magic" "$c.*magic|magic.*$c"
 	damage missing rm "$c"
 	refused "$c missing" "$S/bad-missing" "$c"
+	damage tpages truncate -s $(($(stat -c %s "$DST_IMG/pages-${c#core-}") / 2)) "pages-${c#core-}"
+	refused "pages-${c#core-} truncated to half (found after tasks were created)" "$S/bad-tpages" "pages-${c#core-}"
 	damage nopages rm "pages-${c#core-}"
 	refused "pages-${c#core-} missing" "$S/bad-nopages" "pages-${c#core-}"
 	damage future sh -c '"$1" decode inventory.img | python3 -c "

@@ -1,19 +1,20 @@
 # minicr restore refuses, with a message naming the cause, and creates no
-# task: a PID the tree needs is taken (by `tail`); a file the tree maps
+# task: a PID the tree needs is taken (by `tail`; both PID methods); a file the tree maps
 # (its binary) is gone, or changed since the dump; a file it has open is
 # gone, or changed. The images restore once the cause is gone.
 FLAVORS="host"
 
 refused() {   # refused WHAT PATTERN
 	procs "$S/procs.before"
-	expect_fail "$1" "$2" "$MINICR" restore -d "$DST_IMG"
+	expect_fail "$1" "$2" "$MINICR" restore -d "${RARGS[@]}" "$DST_IMG"
 	[[ ! -s "$S/out" ]] || fail "$1: printed a root PID"
 	no_new_tasks "$1" "$S/procs.before"
 	ok "$1: refused, no task created"
 }
 
+RARGS=()
 scenario_main() {
-	local last holder
+	local last holder m
 	echo "data" >"$S/data"
 	cp /bin/sleep "$S/mysleep"
 	# fd 3 open on $S/data, the binary mapped from $S/mysleep
@@ -34,7 +35,11 @@ scenario_main() {
 	[[ $holder == "$ROOT" ]] || fail "could not take PID $ROOT (got $holder)"
 	wait_until 5 is_comm "$holder" tail
 	TREE=()
-	refused "PID $ROOT taken" "PID $ROOT.*'tail'"
+	for m in clone3 ns_last_pid; do
+		RARGS=(--pid-method=$m)
+		refused "PID $ROOT taken ($m)" "PID $ROOT.*'tail'"
+	done
+	RARGS=()
 	kill_pids "$holder"
 	wait_gone "$holder"
 	TREE=("$ROOT")
