@@ -81,6 +81,36 @@ static bool inet_match(const struct fd_dump_info *fi)
 	return dom == AF_INET || dom == AF_INET6;
 }
 
+/* inet_diag lists every bound socket of minicr's network namespace; one it
+ * does not list must be unbound, or it lives in another namespace, where
+ * minicr cannot bind it again. */
+static int check_unlisted(const struct fd_dump_info *fi, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	uint16_t port = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		int ret = -errno;
+
+		pr_err("task %d: fd %d (%s): getsockname: %s", fi->pid, fi->fd, fi->link,
+		       errstr(ret));
+		return ret;
+	}
+	if (ss.ss_family == AF_INET)
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else if (ss.ss_family == AF_INET6)
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	len = sizeof(ss);
+	if (port || getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+		pr_err("task %d: fd %d (%s) is a bound or connected socket that minicr's network "
+		       "namespace does not list: a socket of another network namespace cannot be "
+		       "dumped", fi->pid, fi->fd, fi->link);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 static int put_bytes(ProtobufCBinaryData *b, const uint8_t *p, size_t len)
 {
 	b->data = malloc(len);
@@ -121,7 +151,11 @@ static int inet_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 		return -EOPNOTSUPP;
 	}
 	alen = dom == AF_INET6 ? 16 : 4;
-	if (ii) {
+	if (!ii) {
+		ret = check_unlisted(fi, fd);
+		if (ret)
+			return ret;
+	} else {
 		sk_inet_diag_addr_str(ii->family, ii->src, ii->sport, src, sizeof(src));
 		sk_inet_diag_addr_str(ii->family, ii->dst, ii->dport, dst, sizeof(dst));
 	}

@@ -7,8 +7,10 @@
  * port, and listens with the recorded backlog (or connects a UDP socket).
  *
  * Refused at dump, naming task, fd and addresses: a TCP connection (any
- * state but LISTEN and CLOSE) and a listener with connections waiting to
- * be accepted. Data queued on a UDP socket is lost (with a warning). */
+ * state but LISTEN and CLOSE), a listener with connections waiting to be
+ * accepted, and a bound or connected socket inet_diag does not list (one
+ * of another network namespace). Data queued on a UDP socket is lost (with
+ * a warning). */
 #ifndef MINICR_FILES_INET_H
 #define MINICR_FILES_INET_H
 

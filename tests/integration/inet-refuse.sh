@@ -3,7 +3,8 @@
 # touched, with a message naming the task, the fd and the addresses; the
 # tree goes on running, untraced, and no complete image set is left:
 #   an established TCP connection (both ends in the tree);
-#   a listener with a connection waiting in its accept queue.
+#   a listener with a connection waiting in its accept queue;
+#   a listener of another network namespace (inet_diag does not list it).
 source "$(dirname "$0")/_common.sh"
 enter_pidns "$@"
 setup_work
@@ -87,4 +88,11 @@ done
 refused "$pp" "$WORK/p" "waiting to be accepted" "pending connection"
 grep -q "task $pp: fd [0-9]* .* listens on 127.0.0.1:$lport with 1 connection" "$WORK/dump.log" ||
 	fail "the message does not name the task, fd and address"
+mkdir -p "$WORK/n"
+spawn_clean unshare -n python3 "$WORK/conn.py" "$WORK/n" pending
+pn=$SPAWN_PID
+TREES+=("$pn")
+wait_for_file "$WORK/n/beat" 20 || fail "workload in its own network namespace did not start"
+refused "$pn" "$WORK/n" "a socket of another network namespace cannot be dumped" \
+	"listener in another network namespace"
 say "PASS"
