@@ -337,9 +337,14 @@ static int inet_open(struct files_rst *r, const FileEntry *fe)
 	fd = -1;
 	return ret;
 err:
-	pr_err("file %u: %s socket %s%s: %s: %s", fe->id,
+	/* bind() accepts a port with connections in TIME_WAIT only if they
+	 * and the new socket both have SO_REUSEADDR. */
+	pr_err("file %u: %s socket %s%s: %s: %s%s", fe->id,
 	       e->protocol == IPPROTO_TCP ? "TCP" : "UDP", src,
-	       e->state == TCP_LISTEN ? " (listening)" : "", step, errstr(ret));
+	       e->state == TCP_LISTEN ? " (listening)" : "", step, errstr(ret),
+	       ret == -EADDRINUSE && e->protocol == IPPROTO_TCP && !e->reuseaddr ?
+	       " (the socket had no SO_REUSEADDR: connections it closed may hold the port in "
+	       "TIME_WAIT for up to a minute after the dump; or another socket listens on it)" : "");
 	return ret;
 }
 

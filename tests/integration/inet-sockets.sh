@@ -5,7 +5,10 @@
 #   a dual-stack TCP listener on [::] (IPV6_V6ONLY off, SO_REUSEADDR,
 #     SO_REUSEPORT, backlog 7): reached over IPv4 and IPv6 after restore;
 #   a UDP socket bound to 127.0.0.1 (echo) and a UDP socket connected to it;
-#   a TCP socket bound to 127.0.0.1 but not listening, and an unbound one.
+#   a TCP socket bound to 127.0.0.1 but not listening, and an unbound one;
+#   a plain TCP listener (no SO_REUSEADDR): still without it after restore.
+# The server closes a connection after its client does, so no TIME_WAIT
+# holds its ports (see files_inet.c on SO_REUSEADDR).
 # Each connection to the listener gets a line describing the server's own
 # sockets (getsockname, getsockopt), which must read the same as before the
 # dump; each datagram is echoed, and the connected socket can still send.
@@ -25,23 +28,32 @@ udp = S.socket(S.AF_INET, S.SOCK_DGRAM); udp.bind(("127.0.0.1", 0))
 cli = S.socket(S.AF_INET, S.SOCK_DGRAM); cli.connect(udp.getsockname())
 bound = S.socket(S.AF_INET, S.SOCK_STREAM); bound.bind(("127.0.0.1", 0))
 unbound = S.socket(S.AF_INET6, S.SOCK_STREAM)
+plain = S.socket(S.AF_INET, S.SOCK_STREAM); plain.bind(("127.0.0.1", 0)); plain.listen(3)
 def describe():
     o = lambda s, l, n: s.getsockopt(l, n)
-    return ("lst=%s v6only=%d reuseaddr=%d reuseport=%d udp=%s cli=%s->%s bound=%s unbound=%s" % (
+    return ("lst=%s v6only=%d reuseaddr=%d reuseport=%d udp=%s cli=%s->%s bound=%s unbound=%s "
+            "plain=%s reuseaddr=%d" % (
         lst.getsockname()[1], o(lst, S.IPPROTO_IPV6, S.IPV6_V6ONLY),
         o(lst, S.SOL_SOCKET, S.SO_REUSEADDR) != 0, o(lst, S.SOL_SOCKET, S.SO_REUSEPORT) != 0,
         udp.getsockname(), cli.getsockname()[1], cli.getpeername(), bound.getsockname(),
-        unbound.getsockname()[:2]))
+        unbound.getsockname()[:2], plain.getsockname(),
+        o(plain, S.SOL_SOCKET, S.SO_REUSEADDR) != 0))
 d = sys.argv[1]
 with open(d + "/ports.tmp", "w") as f:
-    f.write("%d %d\n" % (lst.getsockname()[1], udp.getsockname()[1]))
+    f.write("%d %d %d\n" % (lst.getsockname()[1], udp.getsockname()[1], plain.getsockname()[1]))
 os.rename(d + "/ports.tmp", d + "/ports")
 while True:
-    r, _, _ = select.select([lst, udp], [], [])
-    if lst in r:
-        c, _ = lst.accept()
-        c.sendall((describe() + "\n").encode())
-        c.close()
+    r, _, _ = select.select([lst, udp, plain], [], [])
+    for l in (lst, plain):
+        if l in r:
+            c, _ = l.accept()
+            c.sendall((describe() + "\n").encode())
+            c.settimeout(5)
+            try:
+                c.recv(1)       # the client's EOF
+            except OSError:
+                pass
+            c.close()
     if udp in r:
         data, peer = udp.recvfrom(100)
         if data == b"kick":
@@ -71,18 +83,20 @@ spawn_clean python3 "$WORK/server.py" "$WORK/d"
 pid=$SPAWN_PID
 TREES+=("$pid")
 wait_for_file "$WORK/d/ports" 20 || fail "server did not start"
-read -r lport uport <"$WORK/d/ports"
+read -r lport uport pport <"$WORK/d/ports"
 before=$(ask_tcp 127.0.0.1 "$lport") || fail "no answer before the dump"
 [[ "$before" == *"v6only=0 reuseaddr=1 reuseport=1"* ]] || fail "unexpected description: $before"
 [[ "$(ask_udp "$uport" x)" == "echo:x" ]] || fail "no UDP echo before the dump"
+[[ "$(ask_tcp 127.0.0.1 "$pport")" == "$before" ]] || fail "plain listener: no answer before the dump"
+[[ "$before" == *"reuseaddr=0" ]] || fail "plain listener has SO_REUSEADDR: $before"
 say "before: $before"
 img=$WORK/img
 "$MINICR" dump -D "$img" "$pid" >"$WORK/dump.log" 2>&1 || { cat "$WORK/dump.log" >&2; fail "dump failed"; }
 wait "$pid" 2>/dev/null || true
 wait_gone "$pid" || fail "dumped server still there"
 n=$("$MINICR_DECODE" decode "$img/files.img" | grep -o '"inet"' | wc -l)
-[[ $n -eq 5 ]] || fail "files.img records $n inet sockets, expected 5"
-ok "dumped 5 inet sockets"
+[[ $n -eq 6 ]] || fail "files.img records $n inet sockets, expected 6"
+ok "dumped 6 inet sockets"
 for method in clone3 ns_last_pid; do
 	for round in 1 2; do
 		out=$("$MINICR" restore -d --pid-method=$method "$img" 2>"$WORK/restore.err") ||
@@ -93,6 +107,8 @@ for method in clone3 ns_last_pid; do
 			fail "$method restore $round: sockets differ: before '$before', after '$after'"
 		after6=$(ask_tcp ::1 "$lport") || fail "$method restore $round: no answer over IPv6"
 		[[ "$after6" == "$before" ]] || fail "$method restore $round: over IPv6: '$after6'"
+		[[ "$(ask_tcp 127.0.0.1 "$pport")" == "$before" ]] ||
+			fail "$method restore $round: the plain listener does not answer"
 		[[ "$(ask_udp "$uport" hi)" == "echo:hi" ]] || fail "$method restore $round: no UDP echo"
 		[[ "$(ask_udp "$uport" kick)" == "echo:from-cli" ]] ||
 			fail "$method restore $round: the connected UDP socket cannot send to its peer"
