@@ -227,6 +227,8 @@ const struct pstree_ops seize_ops = {
 
 void seize_release(struct pstree *tree, enum seize_release_mode mode)
 {
+	size_t left = 0;
+
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
 		struct pstree_task *t = tree->tasks[i];
 
@@ -243,24 +245,24 @@ void seize_release(struct pstree *tree, enum seize_release_mode mode)
 	}
 	if (mode != SEIZE_KILL)
 		return;
-	/* As tracer we are told of each thread's exit: wait for all, so the
-	 * tree is gone when dump returns. Children first: a dying PID
-	 * namespace init waits until its children are reaped, which its
-	 * traced children are not before we have collected them. */
-	for (size_t i = tree->nr_tasks; i-- > 0;) {
-		struct pstree_task *t = tree->tasks[i];
+	/* As tracer we are told of each thread's exit: collect them all, so
+	 * the tree is gone when dump returns. In whatever order they come: a
+	 * dying PID namespace init (its last thread) waits until every other
+	 * task and thread of its namespace is reaped, which ours are not
+	 * before we have collected them. */
+	for (size_t i = 0; i < tree->nr_tasks; i++)
+		if (tree->tasks[i]->frozen && !tree->tasks[i]->zombie)
+			left += tree->tasks[i]->nr_tids;
+	while (left) {
+		int status;
 
-		if (!t->frozen || t->zombie)
-			continue;
-		/* Leader last: a dead leader is not reported while its other
-		 * threads, traced by us, wait to be reaped. */
-		for (size_t j = t->nr_tids; j-- > 0;) {
-			int status;
-
-			while (waitpid(t->tids[j], &status, __WALL) >= 0 &&
-			       !WIFEXITED(status) && !WIFSIGNALED(status))
-				;
+		if (waitpid(-1, &status, __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;  /* ECHILD: nothing traced is left */
 		}
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			left--;
 	}
 }
 
