@@ -31,8 +31,8 @@
 struct rst_task {
 	const PstreeEntry *pe;      /* pid, pgid, sid, threads as recorded */
 	CoreEntry *core;            /* NULL for zombies and helpers */
-	pid_t pid;                  /* == pe->pid (or its ns_pid in --pidns) */
-	pid_t *tids;                /* created threads, in pe->threads order */
+	pid_t pid;                  /* as minicr sees it (not pe->ns_pid in --pidns) */
+	pid_t *tids;                /* created threads as minicr sees them, pe->threads order */
 	size_t nr_tids;
 	unsigned long sys_ip;       /* a syscall instruction usable right now */
 	unsigned long tramp;        /* trampoline page (rst_mem), 0 before */
