@@ -2,6 +2,7 @@
 # and creates no task: truncated images, a flipped byte (in an entry's
 # length), a wrong magic, a missing file, a format version from the future;
 # a truncated pages image is found after the tasks are created: all killed.
+# host: a PID in the middle of the tree is taken (both PID methods).
 # The intact images still restore afterwards.
 FLAVORS="host pidns"
 
@@ -14,13 +15,15 @@ damage() {
 	(cd "$S/bad-$name" && "$@")
 }
 
-# refused WHAT DIR PATTERN
+# refused WHAT DIR PATTERN [RESTORE-ARGS...]
 refused() {
+	local what=$1 dir=$2 pat=$3 p
+	shift 3
 	procs "$S/procs.before"
-	expect_fail "$1" "$3" "$MINICR" restore -d $(restore_args) "$2"
-	[[ ! -s "$S/out" ]] || fail "$1: printed a root PID"
-	no_new_tasks "$1" "$S/procs.before"
-	ok "$1: refused, no task created"
+	expect_fail "$what" "$pat" "$MINICR" restore -d $(restore_args) "$@" "$dir"
+	[[ ! -s "$S/out" ]] || fail "$what: printed a root PID"
+	no_new_tasks "$what" "$S/procs.before"
+	ok "$what: refused, no task created"
 }
 
 flip() {   # flip FILE OFFSET
@@ -40,6 +43,8 @@ scenario_main() {
 	sz=$(stat -c %s "$DST_IMG/$c")
 	damage trunc truncate -s $((sz / 2)) "$c"
 	refused "$c truncated to half" "$S/bad-trunc" "$c"
+	damage trunc1 truncate -s 2 "$c"
+	refused "$c truncated to 2 bytes" "$S/bad-trunc1" "$c"
 	damage trunc2 truncate -s 0 pstree.img
 	refused "pstree.img truncated to 0 bytes" "$S/bad-trunc2" "pstree\.img"
 	damage flip flip "$c" 5
@@ -64,6 +69,27 @@ def bump(o):
         for v in o: bump(v)
 bump(d); json.dump(d, sys.stdout)" >inv.json && "$1" encode inv.json -o inventory.img && rm inv.json' x "$MINICR_DECODE"
 	refused "inventory.img of format version 99" "$S/bad-future" "version 99.*newer"
+	if [[ $FLAVOR == host ]]; then
+		# A PID in the middle of the tree is taken (with each PID method):
+		# `tail` gets it through ns_last_pid.
+		local last holder m kid=${TREE[1]}
+		last=$(cat /proc/sys/kernel/ns_last_pid)
+		echo $((kid - 1)) >/proc/sys/kernel/ns_last_pid
+		spawn_clean tail -f /dev/null
+		holder=$SPAWN_PID
+		STARTED+=("$holder")
+		echo $((last + 50)) >/proc/sys/kernel/ns_last_pid
+		[[ $holder == "$kid" ]] || fail "could not take PID $kid (got $holder)"
+		wait_until 5 is_comm "$holder" tail
+		local -a tree=("${TREE[@]}")
+		TREE=("${TREE[0]}" "${TREE[@]:2}")   # PID $kid is tail's now
+		for m in clone3 ns_last_pid; do
+			refused "PID $kid of a child taken ($m)" "$DST_IMG" "PID $kid.*'tail'" --pid-method=$m
+		done
+		TREE=("${tree[@]}")
+		kill_pids "$holder"
+		wait_gone "$holder"
+	fi
 	cr_restore
 	tree_shape "$ROOT" >"$S/shape.now"
 	diff -u "$S/intact" "$S/shape.now" >&2 || fail "the intact images restore another tree"

@@ -1,10 +1,10 @@
 # minicr restore killed with SIGKILL (MINICR_FAULT, src/fault.h) half-way
 # through restoring a 3-task tree: after the tree is forked, after it is
-# seized, in the middle of restoring memory (first and second task): no
-# task of the tree is left behind. The same images then restore fine.
-# (before-detach: see restore-fault-detach.sh.)
+# seized, in the middle of restoring memory (each task), just before the
+# restored tree is detached: no task of the tree is left behind. The same
+# images then restore fine.
 FLAVORS="host pidns"
-STAGES="after-fork after-seize mid-mem:1 mid-mem:2 mid-mem:3"
+STAGES="after-fork after-seize mid-mem:1 mid-mem:2 mid-mem:3 before-detach"
 
 scenario_main() {
 	local st
