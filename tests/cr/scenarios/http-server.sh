@@ -3,7 +3,6 @@
 # from host A to host B, with the address moved along: the same client
 # gets the same page from the restored server.
 FLAVORS="migrate"
-DISABLED="needs inet socket dump/restore (src/files_inet.c, not committed yet; passes with it): delete this line once it lands"
 WORKLOAD=(/usr/bin/python3 -m http.server --bind 10.231.0.100 --directory "$S/www" 8000)
 
 get() { on_client curl -sS --max-time 3 "http://10.231.0.100:8000/hello.txt"; }
