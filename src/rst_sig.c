@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 
 #include "log.h"
+#include "proc_parse.h"
 #include "rst_core_int.h"
 #include "rst_core_util.h"
 
@@ -58,9 +59,34 @@ static int queue_one(struct rst_call *c, const ProtobufCBinaryData *b, long tgid
 	return r < 0 ? (int)r : 0;
 }
 
+/* What the kernel says of the created task right now: signals pending in
+ * any of its threads or shared, and which are ignored or caught. */
+static int sig_state(const struct rst_task *t, uint64_t *pending, uint64_t *ign, uint64_t *cgt)
+{
+	struct proc_status st;
+	int ret;
+
+	*pending = 0;
+	for (size_t i = 0; i < t->nr_tids; i++) {
+		ret = proc_status_read(t->pid, t->tids[i], &st);
+		if (ret) {
+			pr_err("task %d thread %d: cannot read its status: %s", t->pid,
+			       t->tids[i], errstr(ret));
+			return ret;
+		}
+		*pending |= st.sig_pnd | st.shd_pnd;
+		if (i == 0) {
+			*ign = st.sig_ign;
+			*cgt = st.sig_cgt;
+		}
+	}
+	return 0;
+}
+
 int rst_sig_task(struct rst_call *c, const CoreEntry *ce)
 {
 	struct rst_ksigaction act[RST_NSIG + 1], ign = { 0 };
+	uint64_t pending, ign_now, cgt_now;
 	char why[96];
 	long tgid;
 	int ret;
@@ -70,21 +96,29 @@ int rst_sig_task(struct rst_call *c, const CoreEntry *ce)
 		pr_err("task %d: %s", c->t->pid, why);
 		return ret;
 	}
+	ret = sig_state(c->t, &pending, &ign_now, &cgt_now);
+	if (ret)
+		return ret;
 	/* Creating the tree queued signals the task never had (SIGCHLD when a
 	 * zombie child was made, ...). Setting a signal to SIG_IGN discards
 	 * its pending instances in the whole thread group, blocked or not.
 	 * Existing zombie children are not reaped by this (only children
-	 * exiting while SIGCHLD is ignored are), and every child is stopped. */
+	 * exiting while SIGCHLD is ignored are), and every child is stopped.
+	 * Each call is a ptrace round trip, so only signals that are pending
+	 * or whose disposition differs from the recorded one are touched. */
 	ign.handler = (uint64_t)(uintptr_t)SIG_IGN;
 	for (int sig = 1; sig <= RST_NSIG; sig++) {
+		uint64_t bit = 1ULL << (sig - 1);
+
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
-		ret = set_action(c, sig, &ign, "to flush what the restore queued");
-		if (ret)
-			return ret;
-	}
-	for (int sig = 1; sig <= RST_NSIG; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP)
+		if (pending & bit) {
+			ret = set_action(c, sig, &ign, "to flush what the restore queued");
+			if (ret)
+				return ret;
+		}
+		if (!(pending & bit) && !((ign_now | cgt_now) & bit) &&
+		    act[sig].handler == (uint64_t)(uintptr_t)SIG_DFL)
 			continue;
 		ret = set_action(c, sig, &act[sig], "as recorded");
 		if (ret)
