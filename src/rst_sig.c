@@ -66,7 +66,7 @@ static int sig_state(const struct rst_task *t, uint64_t *pending, uint64_t *ign,
 	struct proc_status st;
 	int ret;
 
-	*pending = 0;
+	*pending = *ign = *cgt = 0;
 	for (size_t i = 0; i < t->nr_tids; i++) {
 		ret = proc_status_read(t->pid, t->tids[i], &st);
 		if (ret) {
@@ -86,7 +86,7 @@ static int sig_state(const struct rst_task *t, uint64_t *pending, uint64_t *ign,
 int rst_sig_task(struct rst_call *c, const CoreEntry *ce)
 {
 	struct rst_ksigaction act[RST_NSIG + 1], ign = { 0 };
-	uint64_t pending, ign_now, cgt_now;
+	uint64_t pending = 0, ign_now = 0, cgt_now = 0;
 	char why[96];
 	long tgid;
 	int ret;
