@@ -247,11 +247,7 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
-# Restore tests (tests/integration/restore-*.sh). The self-verifying workload
-# is tests/workloads/victim.c (see its header for the protocol: DIR/ready,
-# DIR/verify, DIR/result.PID).
-: "${MINICR_TEST_VICTIM:=$MINICR_BUILD_DIR/tests/workloads/minicr-test-victim}"
-export MINICR_TEST_VICTIM
+# Helpers of the files, sockets and terminal tests.
 
 # spawn_clean CMD...: start CMD in the background with every descriptor
 # above 2 closed (the harness may leak some, and minicr dumps only regular
@@ -269,13 +265,6 @@ spawn_clean() {
 	) &
 	SPAWN_PID=$!
 }
-
-# CLOCK_MONOTONIC in seconds (the clock the victim uses).
-mono_now() { "$MINICR_TEST_VICTIM" --now; }
-
-# now_s: wall clock with nanoseconds, for durations.
-now_s() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.3f", b - a }'; }
 
 # wait_gone PID...: wait (bounded, 10 s each) until no /proc entry is left
 # for any of them (killed and reaped); returns 1 naming the first survivor.
@@ -301,146 +290,3 @@ kill_pids() {
 	done
 }
 
-# victim_start SCENARIO: start minicr-test-victim in a fresh directory
-# VDIR under WORK and wait for DIR/ready. Sets VICTIM_PID, VDIR and
-# VICTIM_LIVE (the live tasks' PIDs from the ready file).
-VICTIM_NR=0
-VICTIM_PID=
-VDIR=
-VICTIM_LIVE=()
-victim_start() {
-	[[ -x "$MINICR_TEST_VICTIM" ]] || fail "missing binary $MINICR_TEST_VICTIM (build first)"
-	VICTIM_NR=$((VICTIM_NR + 1))
-	VDIR=$WORK/victim$VICTIM_NR
-	mkdir -p "$VDIR"
-	SPAWN_OUT=$VDIR/log spawn_clean env MINICR_VICTIM_ENV="hello world=1" \
-		"$MINICR_TEST_VICTIM" --scenario "$1" --dir "$VDIR"
-	VICTIM_PID=$SPAWN_PID
-	disown "$VICTIM_PID"   # no job report when the dump kills it; PID 1 (us) reaps it
-	TREES+=("$VICTIM_PID")
-	wait_for_file "$VDIR/ready" 40 || { cat "$VDIR/log" >&2; fail "victim $1 did not get ready"; }
-	mapfile -t VICTIM_LIVE < <(awk '{ print $1 }' "$VDIR/ready")
-	[[ " ${VICTIM_LIVE[*]} " == *" $VICTIM_PID "* ]] ||
-		fail "victim $1: ready file does not list the root $VICTIM_PID"
-}
-
-# victim_verify GEN T_RESTORE [T_RESTORED]: ask every live task of the
-# victim in VDIR to check itself (the times: mono_now before and after
-# minicr restore); wait (20 s) for all results, print them; returns 1 if one
-# is missing or says FAIL.
-victim_verify() {
-	local p i bad=0
-	rm -f "$VDIR"/result.*
-	echo "$1 $2 ${3:-$2}" >"$VDIR/.verify.tmp"
-	mv "$VDIR/.verify.tmp" "$VDIR/verify"
-	for p in "${VICTIM_LIVE[@]}"; do
-		for ((i = 0; i < 400; i++)); do
-			[[ -e "$VDIR/result.$p" ]] && break
-			sleep 0.05
-		done
-		if [[ ! -e "$VDIR/result.$p" ]]; then
-			echo "task $p wrote no result (state: $(awk '{ sub(/.*\) /, ""); print $1 }' /proc/$p/stat 2>/dev/null || echo gone))" >&2
-			bad=1
-			continue
-		fi
-		grep -q '^OK ' "$VDIR/result.$p" || bad=1
-	done
-	# every result if few tasks or a failure, else a count
-	if ((bad || ${#VICTIM_LIVE[@]} <= 12)); then
-		cat "$VDIR"/result.* 2>/dev/null | sed 's/^/    /'
-	else
-		echo "    ${#VICTIM_LIVE[@]} tasks: $(cat "$VDIR"/result.* | grep -c '^OK ') OK"
-	fi
-	rm -f "$VDIR/verify"
-	return $bad
-}
-
-# victim_restore_test SCENARIO: for each PID method, start the victim,
-# snapshot it, dump it (the tree is killed), then twice from the same
-# images: restore -d, check the tree equals the snapshot, nothing traced,
-# every task verifies itself, kill the restored tree by its PIDs.
-victim_restore_test() {
-	local sc=$1 method round img root out t0 t1 tr snap after
-	local -a pids
-	for method in clone3 ns_last_pid; do
-		victim_start "$sc"
-		root=$VICTIM_PID
-		snap=$WORK/$sc-$method.before
-		fast_snapshot "$root" >"$snap"
-		mapfile -t pids < <(awk 'NR > 1 { print $1 }' "$snap")
-		say "$sc: tree before the dump (${#pids[@]} tasks):"
-		cat "$snap"
-		img=$WORK/img-$sc-$method
-		t0=$(now_s)
-		"$MINICR" dump -D "$img" "$root" >"$WORK/dump.log" 2>&1 ||
-			{ cat "$WORK/dump.log" >&2; cat "$VDIR/log" >&2; fail "$sc: minicr dump $root failed"; }
-		say "$sc: dump took $(elapsed "$t0") s"
-		wait_gone "${pids[@]}" || fail "$sc: the dumped tree is not gone"
-		for round in 1 2; do
-			t0=$(mono_now)
-			tr=$(now_s)
-			out=$("$MINICR" restore -d --pid-method="$method" "$img" 2>"$WORK/restore.err") ||
-				{ cat "$WORK/restore.err" >&2; cat "$VDIR/log" >&2; fail "$sc $method restore $round: minicr restore exited non-zero"; }
-			out=$(elapsed "$tr")
-			t1=$(mono_now)
-			[[ -d /proc/$root ]] || fail "$sc $method restore $round: root $root is not there"
-			after=$WORK/$sc-$method.after$round
-			fast_snapshot "$root" >"$after"
-			# rows compared sorted by PID: the order of a parent's
-			# children list (in which order they became its children)
-			# is not restored, and need not be
-			{ head -n1 "$snap"; tail -n +2 "$snap" | sort -n; } >"$snap.sorted"
-			{ head -n1 "$after"; tail -n +2 "$after" | sort -n; } >"$after.sorted"
-			compare_show "$snap.sorted" "$after.sorted" ||
-				{ ps -e -o pid,ppid,pgid,sid,stat,wchan:20,comm >&2; fail "$sc $method restore $round: restored tree differs from the one dumped (diff above)"; }
-			check_untraced "$root" || fail "$sc $method restore $round: tasks left traced"
-			victim_verify "$round" "$t0" "$t1" ||
-				{ cat "$VDIR/log" >&2; fail "$sc $method restore $round: verification failed (above)"; }
-			ok "$sc, --pid-method=$method, restore $round ($out s): same tree, ${#VICTIM_LIVE[@]} live tasks verified"
-			kill_pids "${pids[@]}"
-			wait_gone "${pids[@]}" || fail "$sc $method restore $round: restored tree not gone after SIGKILL"
-		done
-	done
-}
-
-# fast_snapshot ROOT: what `snapshot ROOT` prints (the same format, the same
-# retry while a task is caught running), in one python process instead of a
-# few processes per task: the restore tests snapshot trees of 40 tasks
-# several times, which costs tens of seconds in bash on a loaded machine.
-fast_snapshot() {
-	python3 - "$1" <<'PY'
-import os, sys, time
-
-def state(s):
-    return {"R": "R", "S": "S", "D": "S", "I": "S", "T": "T", "Z": "Z", "X": "Z"}.get(s, "?" + s)
-
-def task(pid, depth, out):
-    try:
-        s = open("/proc/%d/stat" % pid).read()
-        tids = sorted(int(t) for t in os.listdir("/proc/%d/task" % pid))
-    except OSError:
-        return
-    comm = s[s.index("(") + 1:s.rindex(")")]
-    f = s[s.rindex(")") + 2:].split()
-    out.append("%7d %7d %7d %7d %-5s %7u  %s%s" % (pid, int(f[1]), int(f[2]), int(f[3]),
-               state(f[0]), len(tids), " " * (2 * depth), comm))
-    for tid in tids:
-        try:
-            kids = open("/proc/%d/task/%d/children" % (pid, tid)).read().split()
-        except OSError:
-            continue
-        for k in kids:
-            task(int(k), depth + 1, out)
-
-root = int(sys.argv[1])
-for i in range(100):
-    rows = []
-    task(root, 0, rows)
-    if not any(r.split()[4] == "R" for r in rows):
-        break
-    time.sleep(0.05)
-print("%7s %7s %7s %7s %-5s %7s  %s" % ("PID", "PPID", "PGID", "SID", "STATE", "THREADS", "COMMAND"))
-for r in rows:
-    print(r)
-PY
-}
