@@ -191,7 +191,7 @@ static TaskState task_state(const struct pstree_task *t)
 	return TASK_STATE__TASK_SLEEPING;
 }
 
-static int write_core(int dirfd, const struct pstree_task *t)
+static int write_core(int dirfd, const struct pstree_task *t, const struct files_dump *fd)
 {
 	const struct task_info *ti = t->priv;
 	CoreEntry ce = CORE_ENTRY__INIT;
@@ -216,6 +216,10 @@ static int write_core(int dirfd, const struct pstree_task *t)
 	ce.personality = ti->personality;
 	ce.has_start_time = 1;
 	ce.start_time = ti->stat.start_time;
+	if (!t->zombie && files_dump_shares_parent_table(fd, t->pid)) {
+		ce.has_fdtable_shared_with_parent = 1;
+		ce.fdtable_shared_with_parent = 1;
+	}
 	ret = dump_core_fill(t, &ce);
 	if (!ret)
 		ret = img_write_one(dirfd, IMG_CORE, t->pid, &ce.base);
@@ -339,7 +343,7 @@ static int write_images(int dirfd, struct pstree *tree, uint64_t seize_start, ui
 	if (ret)
 		goto out;
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
-		ret = write_core(dirfd, tree->tasks[i]);
+		ret = write_core(dirfd, tree->tasks[i], fd);
 		fault_point("after-core");
 		if (!ret && !tree->tasks[i]->zombie)
 			ret = mem_dump_task(&md, tree->tasks[i]->pid, tree->tasks[i]->tids[0]);

@@ -63,6 +63,9 @@ static int pidfd_open_(pid_t pid)
 
 struct dump_task {
 	pid_t pid;
+	pid_t ppid;             /* its parent in the tree, 0 for the root */
+	pid_t table_owner;      /* first task of its fd table: itself unless it
+	                         * shares its parent's (clone(CLONE_FILES)) */
 	int pidfd;              /* for files_dump_local_fd(), -1 until needed */
 	size_t first, nr;       /* its fds in files_dump.fds */
 };
@@ -88,12 +91,17 @@ const struct fd_dump_info *files_dump_fd(const struct files_dump *d, size_t i)
 	return i < d->nr ? &d->fds[i] : NULL;
 }
 
-bool files_dump_has_task(const struct files_dump *d, pid_t pid)
+static const struct dump_task *find_task(const struct files_dump *d, pid_t pid)
 {
 	for (size_t i = 0; i < d->nr_tasks; i++)
 		if (d->tasks[i].pid == pid)
-			return true;
-	return false;
+			return &d->tasks[i];
+	return NULL;
+}
+
+bool files_dump_has_task(const struct files_dump *d, pid_t pid)
+{
+	return find_task(d, pid) != NULL;
 }
 
 const struct fd_dump_info *files_dump_first(const struct files_dump *d, uint32_t id)
@@ -372,7 +380,8 @@ static bool same_lock(const FileLockEntry *a, const FileLockEntry *b)
  * an fd, the flock and OFD locks of its open file description and the
  * POSIX locks its task took through it: the former are taken from the
  * file's first fd only, the latter from every fd, once per owner. */
-static int collect_locks(const struct fd_dump_info *fi, bool first, FileEntry *fe)
+static int collect_locks(const struct files_dump *d, const struct fd_dump_info *fi, bool first,
+			 FileEntry *fe)
 {
 	const char *line = fi->fdinfo;
 
@@ -397,6 +406,23 @@ static int collect_locks(const struct fd_dump_info *fi, bool first, FileEntry *f
 		}
 		if (l.kind != FILE_LOCK_KIND__LOCK_POSIX && !first)
 			continue;
+		/* The kernel's owner of a POSIX lock is the fd table: a task
+		 * sharing its parent's lists the table's locks, which the
+		 * table's first task records and takes back. One it took
+		 * itself would come back owned by that first task (another
+		 * F_GETLK l_pid): refused. */
+		if (l.kind == FILE_LOCK_KIND__LOCK_POSIX &&
+		    find_task(d, fi->pid)->table_owner != fi->pid) {
+			pid_t owner = find_task(d, fi->pid)->table_owner;
+
+			if (l.pid == owner)
+				continue;
+			pr_err("task %d: fd %d (%s): holds a POSIX lock (pid %d) on the fd table "
+			       "it shares with task %d; minicr restores the POSIX locks of a "
+			       "shared fd table only when its first task took them",
+			       fi->pid, fi->fd, fi->link, l.pid, owner);
+			return -EOPNOTSUPP;
+		}
 		le = malloc(sizeof(*le));
 		if (!le)
 			return -ENOMEM;
@@ -453,12 +479,52 @@ static int cmp_fd_table(const void *pa, const void *pb)
 	return r == 0 ? 0 : r == 1 ? -1 : 1;
 }
 
-/* Tasks sharing one fd table (clone(CLONE_FILES) without CLONE_THREAD):
- * restore gives every task a table of its own, which would split what one
- * task opens or closes from the other's view, so such a tree is refused. */
-static int check_fd_tables(const struct files_dump *d)
+static bool group_has(struct dump_task *const *t, size_t n, pid_t pid)
 {
-	_cleanup_free_ const struct dump_task **t = calloc(d->nr_tasks + 1, sizeof(*t));
+	for (size_t i = 0; i < n; i++)
+		if (t[i]->pid == pid)
+			return true;
+	return false;
+}
+
+/* Tasks sharing one fd table (clone(CLONE_FILES) without CLONE_THREAD):
+ * restore recreates a table shared with the recorded parent (the parent
+ * forks the child with CLONE_FILES), so a group of tasks sharing one must
+ * be a subtree-connected chain of parents and children: exactly one of them
+ * (the table's first task, its owner) has its parent outside the group.
+ * Any other sharing (with a sibling, a cousin...) is refused. */
+static int check_fd_group(struct dump_task **t, size_t n)
+{
+	struct dump_task *owner = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (group_has(t, n, t[i]->ppid))
+			continue;
+		if (owner) {
+			pr_err("tasks %d and %d share one fd table (clone(CLONE_FILES) without "
+			       "CLONE_THREAD) but not along parent-child links; minicr restores "
+			       "only an fd table a child shares with its parent",
+			       owner->pid, t[i]->pid);
+			return -EOPNOTSUPP;
+		}
+		owner = t[i];
+	}
+	if (!owner) {
+		pr_err("tasks %d..: fd table shared in a cycle of parents", t[0]->pid);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		t[i]->table_owner = owner->pid;
+		if (t[i] != owner)
+			pr_debug("task %d shares the fd table of its parent %d (first task %d)",
+				 t[i]->pid, t[i]->ppid, owner->pid);
+	}
+	return 0;
+}
+
+static int check_fd_tables(struct files_dump *d)
+{
+	_cleanup_free_ struct dump_task **t = calloc(d->nr_tasks + 1, sizeof(*t));
 	int ret = 0;
 
 	if (!t)
@@ -469,15 +535,20 @@ static int check_fd_tables(const struct files_dump *d)
 	qsort(t, d->nr_tasks, sizeof(*t), cmp_fd_table);
 	if (kcmp_err)
 		return kcmp_err;
-	for (size_t i = 1; i < d->nr_tasks; i++) {
-		if (!cmp_fd_table(&t[i - 1], &t[i])) {
-			pr_err("tasks %d and %d share one fd table (clone(CLONE_FILES) without "
-			       "CLONE_THREAD); minicr cannot restore a shared fd table",
-			       t[i - 1]->pid, t[i]->pid);
-			ret = -EOPNOTSUPP;
-		}
+	for (size_t i = 0, j; i < d->nr_tasks && !ret; i = j) {
+		for (j = i + 1; j < d->nr_tasks && !cmp_fd_table(&t[i], &t[j]); j++)
+			;
+		if (j - i > 1)
+			ret = check_fd_group(t + i, j - i);
 	}
 	return kcmp_err ? kcmp_err : ret;
+}
+
+bool files_dump_shares_parent_table(const struct files_dump *d, pid_t pid)
+{
+	const struct dump_task *t = find_task(d, pid);
+
+	return t && t->table_owner != pid;
 }
 
 int files_dump_collect(struct files_dump **out, const struct pstree *tree)
@@ -497,9 +568,19 @@ int files_dump_collect(struct files_dump **out, const struct pstree *tree)
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < tree->nr_tasks && !ret; i++)
-		if (!tree->tasks[i]->zombie)
-			ret = collect_task(d, tree->tasks[i]->pid, &refused);
+	for (size_t i = 0; i < tree->nr_tasks && !ret; i++) {
+		const struct pstree_task *pt = tree->tasks[i];
+
+		if (pt->zombie)
+			continue;
+		ret = collect_task(d, pt->pid, &refused);
+		if (!ret) {
+			d->tasks[d->nr_tasks - 1].ppid = pt->parent ? pt->parent->pid : 0;
+			d->tasks[d->nr_tasks - 1].table_owner = pt->pid;
+		}
+	}
+	if (!ret)
+		ret = check_fd_tables(d);
 	if (ret)
 		goto out;
 	if (refused) {
@@ -546,10 +627,8 @@ int files_dump_collect(struct files_dump **out, const struct pstree *tree)
 		if (first)
 			ret = dump_file(d, &d->fds[i], &d->files[group[i]]);
 		if (!ret)
-			ret = collect_locks(&d->fds[i], first, d->files[group[i]]);
+			ret = collect_locks(d, &d->fds[i], first, d->files[group[i]]);
 	}
-	if (!ret)
-		ret = check_fd_tables(d);
 	if (!ret)
 		pr_debug("%zu fds of %zu tasks: %zu open files", d->nr, d->nr_tasks, d->nr_files);
 out:

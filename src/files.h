@@ -23,7 +23,9 @@
  *       there, as they are shared) and pulls it in with
  *       pidfd_getfd(minicr, ctl_fd) + dup3(got, fd): the same open file
  *       description, so fds sharing one at dump share one again. Then the
- *       post_install() hooks and the task's POSIX locks.
+ *       post_install() hooks and the task's POSIX locks. Once per fd table:
+ *       rst_core.c skips a task that shares its parent's (CoreEntry
+ *       fdtable_shared_with_parent; restore.c forked it with CLONE_FILES).
  *   files_rst_fini()      closes the registry.
  * Hooks return 0 or -errno and log their failures (pr_err naming the
  * PID/fd/file and errstr()). */
@@ -101,6 +103,10 @@ size_t files_dump_nr_fds(const struct files_dump *d);
 const struct fd_dump_info *files_dump_fd(const struct files_dump *d, size_t i);
 /* Is pid one of the dumped tasks? */
 bool files_dump_has_task(const struct files_dump *d, pid_t pid);
+/* Does live task pid share its parent's fd table (clone(CLONE_FILES))?
+ * files_dump_collect() refuses every other sharing of a table. Such a
+ * task's POSIX locks are the table's, recorded for its first task. */
+bool files_dump_shares_parent_table(const struct files_dump *d, pid_t pid);
 /* The first fd (in files_dump_fd order) of file id, NULL if none. */
 const struct fd_dump_info *files_dump_first(const struct files_dump *d, uint32_t id);
 /* An fd in minicr for fi's open file description (pidfd_getfd; the same

@@ -82,6 +82,8 @@ struct node_info {
 	CoreEntry *core;            /* NULL for helpers */
 	const int32_t *tids;        /* threads in the target namespace, leader first */
 	size_t nr_tids;
+	bool share_files;           /* forked with CLONE_FILES: its parent's fd table */
+	bool shared_table;          /* its fd table is shared with another task */
 };
 
 struct rst_ctx {
@@ -244,6 +246,34 @@ static int read_cores(struct rst_ctx *c)
 	return 0;
 }
 
+/* A task that shared its parent's fd table (core fdtable_shared_with_parent)
+ * gets it back by being forked with CLONE_FILES by that parent, so the plan
+ * must have the recorded parent itself (not a helper) fork it. */
+static int plan_fd_tables(struct rst_ctx *c)
+{
+	for (size_t i = 0; i < c->nr_pe; i++) {
+		const struct plan_node *n = &c->plan.nodes[i];
+		const CoreEntry *ce = c->core[i];
+		int f = n->forker;
+
+		if (!ce->has_fdtable_shared_with_parent || !ce->fdtable_shared_with_parent)
+			continue;
+		if (f < 0 || f != n->parent || c->plan.nodes[f].task < 0 ||
+		    c->plan.nodes[f].zombie) {
+			pr_err("task %d shared its parent's fd table, but the restore plan forks it "
+			       "from %s %d instead of its parent: minicr cannot share the table "
+			       "again", c->pe[i]->pid,
+			       f < 0 ? "minicr" : c->plan.nodes[f].task < 0 ? "helper" : "task",
+			       f < 0 ? 0 : c->plan.nodes[f].pid);
+			return -EOPNOTSUPP;
+		}
+		c->ni[i].share_files = true;
+		c->ni[i].shared_table = true;
+		c->ni[f].shared_table = true;
+	}
+	return 0;
+}
+
 static int make_plan(struct rst_ctx *c)
 {
 	_cleanup_free_ struct plan_task *t = calloc(c->nr_pe, sizeof(*t));
@@ -292,6 +322,9 @@ static int make_plan(struct rst_ctx *c)
 		c->ni[i].tids = c->pidns ? c->pe[i]->ns_threads : c->pe[i]->threads;
 		c->ni[i].nr_tids = c->pe[i]->n_threads;
 	}
+	ret = plan_fd_tables(c);
+	if (ret)
+		return ret;
 	if (log_verbosity() >= LOG_DEBUG) {
 		for (size_t i = 0; i < c->plan.nr_steps; i++) {
 			const struct plan_step *s = &c->plan.steps[i];
@@ -552,7 +585,10 @@ static int body_finish(struct rst_ctx *c, int node)
 		pr_err("task %d: its parent is gone", n->pid);
 		return -ESRCH;
 	}
-	close(c->alive_rd);
+	/* In a shared fd table the others still poll it (a closed fd would
+	 * look like a dead minicr); the files restore closes it there. */
+	if (!ni->shared_table)
+		close(c->alive_rd);
 	return 0;
 }
 
@@ -593,7 +629,8 @@ static int body_step(struct rst_ctx *c, int node, size_t s)
 	pr_debug("step %zu: %s by %d", s, plan_op_name(st->op), n->pid);
 	switch (st->op) {
 	case PLAN_FORK:
-		pid = rst_fork_task(c->o->method, c->plan.nodes[st->arg].pid, false);
+		pid = rst_fork_task(c->o->method, c->plan.nodes[st->arg].pid, false,
+				    c->ni[st->arg].share_files);
 		if (pid < 0)
 			return pid;   /* logged */
 		if (pid == 0) {
@@ -786,7 +823,7 @@ static int build_tree(struct rst_ctx *c)
 	 * code in them; only SIGKILL does. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-	root = rst_fork_task(c->o->method, c->plan.nodes[0].pid, c->pidns);
+	root = rst_fork_task(c->o->method, c->plan.nodes[0].pid, c->pidns, false);
 	if (root == 0) {
 		close(c->alive_wr);
 		body(c, 0, 0);

@@ -592,8 +592,12 @@ int rst_core_restore(int dirfd, struct rst_task *t)
 	ret = rst_call_start(&leader, t, t->tids[0]);
 	if (!ret)
 		ret = open_nofile(t);
-	if (!ret)
+	/* A table shared with the parent was restored with the parent's
+	 * (restored first: tree order); its fds-<pid>.img is that table. */
+	if (!ret && !(ce->has_fdtable_shared_with_parent && ce->fdtable_shared_with_parent))
 		ret = files_rst_task(&leader, t->pe->pid);
+	else if (!ret)
+		pr_debug("task %d: fd table shared with its parent, restored there", t->pid);
 	if (!ret)
 		ret = restore_fs(&leader, ce);
 	if (!ret)

@@ -103,7 +103,7 @@ static void ns_last_pid_unlock(int fd)
 	close(fd);
 }
 
-pid_t rst_fork_task(enum rst_pid_method m, pid_t pid, bool new_pidns)
+pid_t rst_fork_task(enum rst_pid_method m, pid_t pid, bool new_pidns, bool share_files)
 {
 	struct clone_args a = { .exit_signal = SIGCHLD };
 	pid_t want = pid, child;
@@ -111,6 +111,8 @@ pid_t rst_fork_task(enum rst_pid_method m, pid_t pid, bool new_pidns)
 
 	if (new_pidns)
 		a.flags |= CLONE_NEWPID;
+	if (share_files)
+		a.flags |= CLONE_FILES;
 	if (m == RST_PID_CLONE3) {
 		a.set_tid = (uintptr_t)&want;
 		a.set_tid_size = 1;
@@ -124,7 +126,8 @@ pid_t rst_fork_task(enum rst_pid_method m, pid_t pid, bool new_pidns)
 	 * own copy of the stack, as from fork(). */
 	child = syscall(SYS_clone3, &a, sizeof(a));
 	if (child == 0) {
-		if (fd >= 0)
+		/* A shared table: the fd is the parent's too, which closes it. */
+		if (fd >= 0 && !share_files)
 			close(fd);
 		/* Got another PID (ns_last_pid raced): the parent kills us. */
 		if (getpid() != pid)

@@ -27,8 +27,9 @@ bool rst_have_clone3(void);
 
 /* Like fork(): 0 in the child, the child's PID in the parent, -errno in the
  * parent on failure (logged). new_pidns: the child is PID 1 of a new PID
- * namespace (pid must be 1). */
-pid_t rst_fork_task(enum rst_pid_method m, pid_t pid, bool new_pidns);
+ * namespace (pid must be 1). share_files: clone(CLONE_FILES), the child
+ * shares the caller's fd table (what either closes, the other loses). */
+pid_t rst_fork_task(enum rst_pid_method m, pid_t pid, bool new_pidns, bool share_files);
 /* Create a pause()ing thread of the caller with TID tid. tid or -errno. */
 pid_t rst_fork_thread(enum rst_pid_method m, pid_t tid);
 

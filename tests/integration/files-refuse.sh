@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # What the files code cannot restore faithfully makes the dump fail before
 # any image is written, with a message naming the tasks/fd, and the tree
-# keeps running: two tasks sharing one fd table (clone(CLONE_FILES)), and
-# a file lease (tests/workloads/files_work.c, modes clonefiles and lease).
+# keeps running: two siblings sharing one fd table that is not their
+# parent's (clone(CLONE_FILES | CLONE_PARENT); a table shared with the
+# parent is restored, files-fdtable.sh), a POSIX lock a child took on the
+# fd table it shares with its parent, and a file lease
+# (tests/workloads/files_work.c, modes clonefiles-sibling, fdtable-lock
+# and lease).
 source "$(dirname "$0")/_common.sh"
 source "$(dirname "$0")/_files.sh"
 enter_pidns "$@"
@@ -21,6 +25,7 @@ refused() {   # MODE PATTERN
 		fail "$1: the refused dump left images: $(ls "$img")"
 	ok "$1 refused: $(grep -m1 -- "$2" "$WORK/$1.log")"
 }
-refused clonefiles "share one fd table"
+refused clonefiles-sibling "share one fd table .* but not along parent-child links"
+refused fdtable-lock "holds a POSIX lock (pid [0-9]*) on the fd table it shares"
 refused lease "holds a LEASE lock"
 say "PASS"

@@ -17,8 +17,16 @@
  *          open file description cannot take the flock and that a child
  *          sees its POSIX lock (F_GETLK names this PID).
  *   stdin  reads lines from fd 0 and appends each to DIR/got; ends at EOF.
- *   clonefiles  a child made by clone(CLONE_FILES) shares the fd table;
- *          both sleep (a dump must refuse them).
+ *   fdtable  a child made by clone(CLONE_FILES) shares the parent's fd
+ *          table; on DIR/verify the child opens DIR/child.dat, which the
+ *          parent must see at that fd, then the parent closes one of its
+ *          fds, which the child must see closed; a POSIX lock the parent
+ *          took before the clone must be seen by another process.
+ *   fdtable-lock  the same child takes a POSIX lock of its own on the
+ *          shared table and sleeps (a dump must refuse it).
+ *   clonefiles-sibling  a forked child makes, by clone(CLONE_FILES |
+ *          CLONE_PARENT), a sibling sharing its fd table (not its parent's);
+ *          all sleep (a dump must refuse them).
  *   lease  holds a read lease on DIR/lease.dat and sleeps (a dump must
  *          refuse it).
  * The result goes to DIR/result ("OK ..." or "FAIL ..."); exit status 0 on
@@ -412,16 +420,218 @@ static int sleeper(void *arg)
 	return 0;
 }
 
-static int mode_clonefiles(void)
+/* The child shares the fd table of its parent's child, not its parent's:
+ * made with CLONE_FILES | CLONE_PARENT by a forked child. */
+static int sibling_maker(void *arg)
 {
 	static char stack[64 << 10];
-	pid_t kid = clone(sleeper, stack + sizeof(stack), CLONE_FILES | SIGCHLD, NULL);
+
+	(void)arg;
+	if (clone(sleeper, stack + sizeof(stack), CLONE_FILES | CLONE_PARENT | SIGCHLD, NULL) < 0)
+		_exit(1);
+	for (;;)
+		pause();
+	return 0;
+}
+
+static int mode_clonefiles_sibling(void)
+{
+	static char stack[64 << 10];
+	pid_t kid = fork();
 
 	if (kid < 0)
+		return finish(false, "fork: %s", strerror(errno));
+	if (kid == 0)
+		sibling_maker(stack);
+	/* Wait for the grandchild-made sibling: a third child of ours. */
+	for (int i = 0; i < 500; i++) {
+		char p[64], *line = NULL;
+		size_t n = 0;
+		FILE *f;
+		int nr = 0;
+
+		snprintf(p, sizeof(p), "/proc/%d/task/%d/children", getpid(), getpid());
+		f = fopen(p, "r");
+		if (f) {
+			if (getline(&line, &n, f) > 0)
+				for (char *t = strtok(line, " \n"); t; t = strtok(NULL, " \n"))
+					nr++;
+			fclose(f);
+		}
+		free(line);
+		if (nr >= 2) {
+			ready();
+			for (;;)
+				pause();
+		}
+		msleep(10);
+	}
+	return finish(false, "the CLONE_PARENT sibling did not appear");
+}
+
+/* ---- fdtable ---- */
+
+/* A parent and the child it made with clone(CLONE_FILES), both through
+ * restore: what one opens or closes the other sees. */
+struct fdt {
+	volatile int stage;
+	volatile int kid_fd;
+	volatile int kid_ok;
+	char why[512];
+};
+
+static bool wait_stage(struct fdt *sh, int stage)
+{
+	for (int i = 0; i < 2000 && sh->stage < stage; i++)
+		msleep(10);
+	return sh->stage >= stage;
+}
+
+static int fdt_keep = -1, fdt_close = -1;
+
+/* Does a forked process see our write lock on keep.dat 0+10? */
+static bool posix_lock_seen(void)
+{
+	int status;
+	pid_t h = fork();
+
+	if (h == 0) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 10 };
+		char p[4096];
+		int fd;
+
+		path_of(p, sizeof(p), "keep.dat");
+		fd = open(p, O_RDWR);
+		_exit(fd >= 0 && !fcntl(fd, F_GETLK, &fl) && fl.l_type == F_WRLCK &&
+		      fl.l_pid == getppid() ? 0 : 1);
+	}
+	return h > 0 && waitpid(h, &status, 0) == h && WIFEXITED(status) && !WEXITSTATUS(status);
+}
+
+/* The child of mode fdtable-lock: a POSIX lock of its own on the shared
+ * table, which a dump must refuse. */
+static int fdt_locker(void *arg)
+{
+	(void)arg;
+	if (fcntl(fdt_keep, F_SETLK, &(struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET,
+						      .l_start = 0, .l_len = 10 }))
+		_exit(1);
+	put_file("locked", "1\n");
+	for (;;)
+		pause();
+	return 0;
+}
+
+static int mode_fdtable_lock(void)
+{
+	static char stack[64 << 10];
+	char p[4096];
+
+	path_of(p, sizeof(p), "keep.dat");
+	fdt_keep = open(p, O_RDWR | O_CREAT, 0644);
+	if (fdt_keep < 0)
+		return finish(false, "open %s: %s", p, strerror(errno));
+	if (clone(fdt_locker, stack + sizeof(stack), CLONE_FILES | SIGCHLD, NULL) < 0)
 		return finish(false, "clone(CLONE_FILES): %s", strerror(errno));
+	path_of(p, sizeof(p), "locked");
+	while (access(p, F_OK))
+		msleep(10);
 	ready();
 	for (;;)
 		pause();
+}
+
+static int fdt_child(void *arg)
+{
+	struct fdt *sh = arg;
+	char p[4096];
+	int fd;
+
+	wait_verify();
+	if (fcntl(fdt_keep, F_GETFD) < 0) {
+		snprintf(sh->why, sizeof(sh->why), "child: fd %d (keep.dat) is closed", fdt_keep);
+		goto out;
+	}
+	path_of(p, sizeof(p), "child.dat");
+	fd = open(p, O_RDWR | O_CREAT, 0644);
+	if (fd < 0) {
+		snprintf(sh->why, sizeof(sh->why), "child: open child.dat: %s", strerror(errno));
+		goto out;
+	}
+	sh->kid_fd = fd;
+	sh->stage = 1;
+	if (!wait_stage(sh, 2)) {
+		snprintf(sh->why, sizeof(sh->why), "child: the parent never closed its fd");
+		goto out;
+	}
+	if (fcntl(fdt_close, F_GETFD) >= 0 || errno != EBADF) {
+		snprintf(sh->why, sizeof(sh->why),
+			 "child: fd %d the parent closed is still open here", fdt_close);
+		goto out;
+	}
+	sh->kid_ok = 1;
+out:
+	sh->stage = 3;
+	_exit(0);
+}
+
+static int mode_fdtable(void)
+{
+	static char stack[64 << 10];
+	struct fdt *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct stat a, b;
+	char p[4096];
+	int status;
+	pid_t kid;
+
+	if (sh == MAP_FAILED)
+		return finish(false, "mmap: %s", strerror(errno));
+	path_of(p, sizeof(p), "keep.dat");
+	fdt_keep = open(p, O_RDWR | O_CREAT, 0644);
+	path_of(p, sizeof(p), "close.dat");
+	fdt_close = open(p, O_RDWR | O_CREAT, 0644);
+	if (fdt_keep < 0 || fdt_close < 0)
+		return finish(false, "open: %s", strerror(errno));
+	/* Taken by the table's first task: restored in it. */
+	if (fcntl(fdt_keep, F_SETLK, &(struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET,
+						      .l_start = 0, .l_len = 10 }))
+		return finish(false, "POSIX lock on keep.dat: %s", strerror(errno));
+	kid = clone(fdt_child, stack + sizeof(stack), CLONE_FILES | SIGCHLD, sh);
+	if (kid < 0)
+		return finish(false, "clone(CLONE_FILES): %s", strerror(errno));
+	ready();
+	wait_verify();
+	if (!wait_stage(sh, 1)) {
+		kill(kid, SIGKILL);
+		return finish(false, "the child never opened its file (%s)", sh->why);
+	}
+	if (sh->stage >= 3) {
+		waitpid(kid, NULL, 0);
+		return finish(false, "%s", sh->why);
+	}
+	path_of(p, sizeof(p), "child.dat");
+	if (fcntl(sh->kid_fd, F_GETFD) < 0 || fstat(sh->kid_fd, &a) || stat(p, &b) ||
+	    a.st_ino != b.st_ino || a.st_dev != b.st_dev) {
+		kill(kid, SIGKILL);
+		waitpid(kid, NULL, 0);
+		return finish(false, "fd %d the child opened is not child.dat here", sh->kid_fd);
+	}
+	if (close(fdt_close)) {
+		kill(kid, SIGKILL);
+		return finish(false, "close(%d): %s", fdt_close, strerror(errno));
+	}
+	sh->stage = 2;
+	if (!wait_stage(sh, 3) || waitpid(kid, &status, 0) != kid) {
+		kill(kid, SIGKILL);
+		return finish(false, "the child did not finish");
+	}
+	if (!sh->kid_ok)
+		return finish(false, "%s", sh->why);
+	if (!posix_lock_seen())
+		return finish(false, "another process does not see this PID's lock on keep.dat 0+10");
+	return finish(true, "fdtable (POSIX lock 0+10 on keep.dat kept): the child's new fd %d is open in the parent, the parent's "
+		      "closed fd %d is closed in the child", sh->kid_fd, fdt_close);
 }
 
 static int mode_lease(void)
@@ -459,8 +669,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!mode || !dir) {
-		fprintf(stderr, "usage: minicr-test-files --mode share|ghost|lock|stdin|clonefiles|lease --dir DIR "
-			"[--lines N]\n");
+		fprintf(stderr, "usage: minicr-test-files --mode share|ghost|lock|stdin|fdtable|"
+			"fdtable-lock|clonefiles-sibling|lease --dir DIR [--lines N]\n");
 		return 2;
 	}
 	if (!strcmp(mode, "share"))
@@ -471,8 +681,12 @@ int main(int argc, char **argv)
 		return mode_lock();
 	if (!strcmp(mode, "stdin"))
 		return mode_stdin();
-	if (!strcmp(mode, "clonefiles"))
-		return mode_clonefiles();
+	if (!strcmp(mode, "clonefiles-sibling"))
+		return mode_clonefiles_sibling();
+	if (!strcmp(mode, "fdtable"))
+		return mode_fdtable();
+	if (!strcmp(mode, "fdtable-lock"))
+		return mode_fdtable_lock();
 	if (!strcmp(mode, "lease"))
 		return mode_lease();
 	fprintf(stderr, "unknown mode %s\n", mode);
