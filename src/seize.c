@@ -8,6 +8,7 @@
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 
+#include "infect.h"
 #include "log.h"
 #include "proc_parse.h"
 #include "util.h"
@@ -61,6 +62,66 @@ static int wait_stopped(pid_t tid)
 	}
 }
 
+/* struct rseq_cs of the rseq ABI. */
+struct rseq_cs_abi {
+	uint32_t version, flags;
+	uint64_t start_ip, post_commit_offset, abort_ip;
+};
+
+/* A thread frozen inside an rseq critical section is aborted by the kernel
+ * when it next returns to user space. minicr's remote calls make it return
+ * elsewhere, where the kernel only drops the critical section, and the ip
+ * saved (and dumped) would then go on inside it. So abort it now, as the
+ * kernel would: ip to the abort handler, rseq_cs cleared. */
+static int rseq_abort_fixup(pid_t pid, pid_t tid)
+{
+	struct __ptrace_rseq_configuration conf = { 0 };
+	struct user_regs_struct regs;
+	struct rseq_cs_abi cs;
+	uint64_t cs_ptr, zero = 0;
+	uint32_t sig;
+	int ret;
+
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, tid, sizeof(conf), &conf) < 0) {
+		ret = -errno;
+		goto err;
+	}
+	/* rseq_cs is the u64 at offset 8 of struct rseq. */
+	if (!conf.rseq_abi_pointer ||
+	    remote_read(tid, conf.rseq_abi_pointer + 8, &cs_ptr, sizeof(cs_ptr)) || !cs_ptr)
+		return 0;
+	ret = remote_read(tid, cs_ptr, &cs, sizeof(cs));
+	if (ret)
+		goto err;
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) < 0) {
+		ret = -errno;
+		goto err;
+	}
+	if (regs.rip < cs.start_ip || regs.rip - cs.start_ip >= cs.post_commit_offset)
+		return 0;
+	/* The kernel checks the signature before the abort handler too. */
+	ret = remote_read(tid, cs.abort_ip - sizeof(sig), &sig, sizeof(sig));
+	if (!ret && sig != conf.signature)
+		ret = -EINVAL;
+	if (ret)
+		goto err;
+	regs.rip = cs.abort_ip;
+	if (ptrace(PTRACE_SETREGS, tid, NULL, &regs) < 0) {
+		ret = -errno;
+		goto err;
+	}
+	ret = remote_write(tid, conf.rseq_abi_pointer + 8, &zero, sizeof(zero));
+	if (ret)
+		goto err;
+	pr_debug("task %d thread %d: frozen in an rseq critical section, aborted to 0x%llx",
+		 pid, tid, (unsigned long long)cs.abort_ip);
+	return 0;
+err:
+	pr_err("task %d thread %d: cannot abort its rseq critical section: %s", pid, tid,
+	       errstr(ret));
+	return ret;
+}
+
 /* Seize and interrupt one thread: the stop signal if stopped, 0 running,
  * -ESRCH gone. */
 static int seize_thread(pid_t pid, pid_t tid)
@@ -89,10 +150,16 @@ static int seize_thread(pid_t pid, pid_t tid)
 		return ret;
 	}
 	ret = wait_stopped(tid);
-	if (ret < 0 && ret != -ESRCH) {
+	if (ret < 0 && ret != -ESRCH)
 		pr_err("waiting for task %d thread %d to stop: %s", pid, tid, errstr(ret));
-		ptrace(PTRACE_DETACH, tid, NULL, NULL);
+	if (ret >= 0) {
+		int fix = rseq_abort_fixup(pid, tid);
+
+		if (fix)
+			ret = fix;
 	}
+	if (ret < 0 && ret != -ESRCH)
+		ptrace(PTRACE_DETACH, tid, NULL, NULL);
 	return ret;
 }
 
