@@ -1,17 +1,24 @@
 /* minicr-test-rseq FILE: a thread that lives inside an rseq critical
  * section (an endless loop the kernel aborts on every preemption, signal or
- * migration), counting its aborts; the main thread writes the count into
- * FILE, fixed width at offset 0, every 50 ms. The count goes on rising only
- * if a thread frozen inside the section is aborted to its handler again
- * after restore (tests/cr/scenarios/rseq.sh). */
+ * migration), counting its aborts; every 50 ms the main thread signals it
+ * (so an abort is due even on an idle machine, where nothing preempts it)
+ * and writes the count into FILE, fixed width at offset 0. The count goes on
+ * rising only if a thread frozen inside the section is aborted to its
+ * handler again after restore (tests/cr/scenarios/rseq.sh). */
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/rseq.h>
 #include <unistd.h>
 
 static volatile long aborts;
+
+static void nudge(int sig)
+{
+	(void)sig;
+}
 
 static void *spin(void *arg)
 {
@@ -62,11 +69,12 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 1;
 	}
-	if (pthread_create(&th, NULL, spin, NULL)) {
+	if (signal(SIGUSR1, nudge) == SIG_ERR || pthread_create(&th, NULL, spin, NULL)) {
 		fprintf(stderr, "minicr-test-rseq: cannot create the thread\n");
 		return 1;
 	}
 	for (;;) {
+		pthread_kill(th, SIGUSR1);
 		snprintf(line, sizeof(line), "%20ld\n", aborts);
 		if (pwrite(fd, line, strlen(line), 0) < 0) {
 			perror("pwrite");
