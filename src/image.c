@@ -61,6 +61,29 @@ int img_file_name(enum img_kind kind, uint64_t id, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+/* The path of name under dirfd, for messages: errors name the file where
+ * the user can find it, not only its name inside the images directory. */
+static void img_where(int dirfd, const char *name, char *buf, size_t size)
+{
+	char link[64], dir[PATH_MAX];
+	ssize_t n;
+
+	if (dirfd == AT_FDCWD || name[0] == '/') {
+		snprintf(buf, size, "%s", name);
+		return;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+	n = readlink(link, dir, sizeof(dir) - 1);
+	if (n <= 0) {
+		snprintf(buf, size, "%s", name);
+		return;
+	}
+	dir[n] = '\0';
+	n = snprintf(buf, size, "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= size)
+		snprintf(buf, size, "%s", name);
+}
+
 int img_reader_open(int dirfd, const char *name, const struct img_type *expect,
 		    struct img_reader *r)
 {
@@ -71,26 +94,26 @@ int img_reader_open(int dirfd, const char *name, const struct img_type *expect,
 	int ret;
 
 	memset(r, 0, sizeof(*r));
-	snprintf(r->path, sizeof(r->path), "%s", name);
+	img_where(dirfd, name, r->path, sizeof(r->path));
 	ret = read_file_at(dirfd, name, IMG_MAX_FILE, &buf, &len);
 	if (ret) {
-		pr_err("%s: cannot read image: %s", name, errstr(ret));
+		pr_err("%s: cannot read image: %s", r->path, errstr(ret));
 		return ret;
 	}
 	ret = img_cursor_init(&r->cur, (uint8_t *)buf, len, &magic);
 	if (ret) {
-		pr_err("%s: corrupt image at offset 0: %s", name, r->cur.err);
+		pr_err("%s: corrupt image at offset 0: %s", r->path, r->cur.err);
 		goto err;
 	}
 	t = img_type_by_magic(magic);
 	if (!t) {
-		pr_err("%s: unknown image magic 0x%08x at offset 0", name, magic);
+		pr_err("%s: unknown image magic 0x%08x at offset 0", r->path, magic);
 		ret = -EBADMSG;
 		goto err;
 	}
 	if (expect && t != expect) {
 		pr_err("%s: is a %s image, expected %s (magic 0x%08x at offset 0)",
-		       name, t->name, expect->name, magic);
+		       r->path, t->name, expect->name, magic);
 		ret = -EBADMSG;
 		goto err;
 	}
@@ -151,7 +174,7 @@ int img_read_one(int dirfd, enum img_kind kind, uint64_t id, ProtobufCMessage **
 		return ret;
 	ret = img_reader_next(&r, msg);
 	if (ret == 0) {
-		pr_err("%s: image has no entry", name);
+		pr_err("%s: image has no entry", r.path);
 		ret = -EBADMSG;
 	}
 	if (ret < 0)
@@ -160,7 +183,7 @@ int img_read_one(int dirfd, enum img_kind kind, uint64_t id, ProtobufCMessage **
 	if (ret != 0) {
 		if (ret > 0) {
 			protobuf_c_message_free_unpacked(extra, NULL);
-			pr_err("%s: image has more than one entry", name);
+			pr_err("%s: image has more than one entry", r.path);
 			ret = -EBADMSG;
 		}
 		protobuf_c_message_free_unpacked(*msg, NULL);
@@ -183,10 +206,11 @@ int img_writer_open(int dirfd, enum img_kind kind, uint64_t id, struct img_write
 	if (ret)
 		return ret;
 	snprintf(w->tmp, sizeof(w->tmp), "%s.tmp", w->name);
+	img_where(dirfd, w->tmp, w->where, sizeof(w->where));
 	fd = openat(dirfd, w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = -errno;
-		pr_err("%s: cannot create image: %s", w->tmp, errstr(ret));
+		pr_err("%s: cannot create image: %s", w->where, errstr(ret));
 		return ret;
 	}
 	w->f = fdopen(fd, "w");
@@ -199,7 +223,7 @@ int img_writer_open(int dirfd, enum img_kind kind, uint64_t id, struct img_write
 	img_put_u32(hdr, w->type->magic);
 	if (fwrite(hdr, sizeof(hdr), 1, w->f) != 1) {
 		ret = -errno;
-		pr_err("%s: cannot write image: %s", w->tmp, errstr(ret));
+		pr_err("%s: cannot write image: %s", w->where, errstr(ret));
 		img_writer_abort(w);
 		return ret;
 	}
@@ -217,7 +241,7 @@ int img_writer_put(struct img_writer *w, const ProtobufCMessage *msg)
 	if (!w->type->desc || msg->descriptor != w->type->desc)
 		return -EINVAL;
 	if (len > IMG_MAX_ENTRY) {
-		pr_err("%s: a %zu-byte entry is over the %u-byte limit", w->name, len, IMG_MAX_ENTRY);
+		pr_err("%s: a %zu-byte entry is over the %u-byte limit", w->where, len, IMG_MAX_ENTRY);
 		return -EFBIG;
 	}
 	buf = malloc(len ? len : 1);
@@ -228,7 +252,7 @@ int img_writer_put(struct img_writer *w, const ProtobufCMessage *msg)
 	if (fwrite(lenbuf, sizeof(lenbuf), 1, w->f) != 1 ||
 	    (len && fwrite(buf, len, 1, w->f) != 1)) {
 		ret = errno ? -errno : -EIO;
-		pr_err("%s: cannot write image: %s", w->tmp, errstr(ret));
+		pr_err("%s: cannot write image: %s", w->where, errstr(ret));
 		return ret;
 	}
 	w->bytes += sizeof(lenbuf) + len;
@@ -247,7 +271,7 @@ int img_writer_commit(struct img_writer *w)
 	if (!ret && renameat(w->dirfd, w->tmp, w->dirfd, w->name))
 		ret = -errno;
 	if (ret) {
-		pr_err("%s: cannot write image: %s", w->name, errstr(ret));
+		pr_err("%s: cannot write image: %s", w->where, errstr(ret));
 		unlinkat(w->dirfd, w->tmp, 0);
 	}
 	return ret;
@@ -285,7 +309,7 @@ int img_writer_raw(struct img_writer *w, const void *buf, size_t len)
 		return -EINVAL;
 	if (len && fwrite(buf, len, 1, w->f) != 1) {
 		ret = errno ? -errno : -EIO;
-		pr_err("%s: cannot write image: %s", w->tmp, errstr(ret));
+		pr_err("%s: cannot write image: %s", w->where, errstr(ret));
 		return ret;
 	}
 	w->bytes += len;
@@ -294,7 +318,7 @@ int img_writer_raw(struct img_writer *w, const void *buf, size_t len)
 
 int img_raw_open(int dirfd, enum img_kind kind, uint64_t id, int *fdp, uint64_t *size)
 {
-	char name[NAME_MAX + 1];
+	char name[NAME_MAX + 1], path[PATH_MAX];
 	uint8_t hdr[IMG_HDR_SIZE];
 	struct stat st;
 	int fd, ret;
@@ -302,20 +326,21 @@ int img_raw_open(int dirfd, enum img_kind kind, uint64_t id, int *fdp, uint64_t 
 	ret = img_file_name(kind, id, name, sizeof(name));
 	if (ret)
 		return ret;
+	img_where(dirfd, name, path, sizeof(path));
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		ret = -errno;
-		pr_err("%s: cannot open image: %s", name, errstr(ret));
+		pr_err("%s: cannot open image: %s", path, errstr(ret));
 		goto err;
 	}
 	if (pread(fd, hdr, sizeof(hdr), 0) != sizeof(hdr)) {
-		pr_err("%s: corrupt image at offset 0: file shorter than the 4-byte magic", name);
+		pr_err("%s: corrupt image at offset 0: file shorter than the 4-byte magic", path);
 		ret = -EBADMSG;
 		goto err;
 	}
 	if (img_get_u32(hdr) != img_types[kind].magic) {
 		pr_err("%s: corrupt image at offset 0: magic 0x%08x is not a %s image",
-		       name, img_get_u32(hdr), img_types[kind].name);
+		       path, img_get_u32(hdr), img_types[kind].name);
 		ret = -EBADMSG;
 		goto err;
 	}

@@ -72,6 +72,7 @@ struct img_writer {
 	const struct img_type *type;
 	char name[NAME_MAX + 1];
 	char tmp[NAME_MAX + 8];
+	char where[PATH_MAX];   /* the .tmp file's path, for messages */
 	uint64_t bytes;
 };
 
