@@ -24,6 +24,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export MINICR MINICR_DECODE MINICR_TEST_TREE
 
 TEST_NAME=$(basename "$0" .sh)
+# tree_pids, check_untraced, spawn_clean, kill_pids
+source "$ROOT/tests/lib/procs.sh"
 
 say() { printf '%s: %s\n' "$TEST_NAME" "$*"; }
 ok() { say "ok - $*"; }
@@ -76,27 +78,12 @@ setup_work() {
 	trap 'exit 143' TERM INT
 }
 
-# All PIDs of the tree rooted at $1, parents first (depth-first, children in
-# the order /proc/PID/task/TID/children lists them, threads in TID order).
-tree_pids() {
-	local pid=$1 tid kid
-	[[ -d /proc/$pid ]] || return 0
-	echo "$pid"
-	for tid in $(ls "/proc/$pid/task" 2>/dev/null | sort -n); do
-		for kid in $(cat "/proc/$pid/task/$tid/children" 2>/dev/null); do
-			tree_pids "$kid"
-		done
-	done
-}
-
 # SIGKILL the tree rooted at $1 (a tree this test started) and reap the root.
 kill_tree() {
-	local root=$1 p
+	local root=$1
 	local -a pids
 	mapfile -t pids < <(tree_pids "$root")
-	for p in "${pids[@]}"; do
-		kill -KILL "$p" 2>/dev/null || true
-	done
+	kill_pids "${pids[@]}"
 	wait "$root" 2>/dev/null || true
 }
 
@@ -185,27 +172,6 @@ compare_show() {
 	diff -u <(tail -n +2 "$exp") <(tail -n +2 "$act") >&2
 }
 
-# Every thread of every task of the tree: not traced and not in a ptrace
-# stop. Prints offenders and returns 1 if any.
-check_untraced() {
-	local root=$1 pid tid bad=0 tracer state
-	for pid in $(tree_pids "$root"); do
-		for tid in $(ls "/proc/$pid/task" 2>/dev/null); do
-			tracer=$(awk '/^TracerPid:/ { print $2 }' "/proc/$pid/task/$tid/status" 2>/dev/null) || continue
-			state=$(awk '/^State:/ { print $2 }' "/proc/$pid/task/$tid/status" 2>/dev/null) || continue
-			if [[ -n "$tracer" && "$tracer" != 0 ]]; then
-				echo "task $pid thread $tid is traced by $tracer" >&2
-				bad=1
-			fi
-			if [[ "$state" == t ]]; then
-				echo "task $pid thread $tid is in a ptrace stop" >&2
-				bad=1
-			fi
-		done
-	done
-	return $bad
-}
-
 # Threads of every task: "PID: TID TID ..." per line.
 thread_lists() {
 	local pid
@@ -249,23 +215,6 @@ EOF
 # ---------------------------------------------------------------------------
 # Helpers of the files, sockets and terminal tests.
 
-# spawn_clean CMD...: start CMD in the background with every descriptor
-# above 2 closed (the harness may leak some, and minicr dumps only regular
-# files), stdin on /dev/null, stdout and stderr appended to $SPAWN_OUT
-# (default /dev/null). Sets SPAWN_PID.
-SPAWN_PID=
-spawn_clean() {
-	local out=${SPAWN_OUT:-/dev/null}
-	(
-		for f in /proc/$BASHPID/fd/*; do
-			f=${f##*/}
-			if ((f > 2)); then eval "exec $f>&-"; fi
-		done
-		exec "$@" </dev/null >>"$out" 2>&1
-	) &
-	SPAWN_PID=$!
-}
-
 # wait_gone PID...: wait (bounded, 10 s each) until no /proc entry is left
 # for any of them (killed and reaped); returns 1 naming the first survivor.
 wait_gone() {
@@ -282,11 +231,4 @@ wait_gone() {
 	done
 }
 
-# kill_pids PID...: SIGKILL each (those already gone are skipped).
-kill_pids() {
-	local p
-	for p in "$@"; do
-		kill -KILL "$p" 2>/dev/null || true
-	done
-}
 

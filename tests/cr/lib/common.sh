@@ -7,6 +7,9 @@
 # A scenario's scratch directory is $S (removed at the end); its log is
 # stdout/stderr (kept by tests/cr/run when the scenario fails).
 
+# tree_pids, check_untraced, spawn_clean, kill_pids
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/procs.sh"
+
 set -euo pipefail
 
 say() { printf '%s/%s: %s\n' "$SCENARIO" "$FLAVOR" "$*"; }
@@ -26,27 +29,6 @@ wait_until() {
 		sleep 0.05
 	done
 	return 1
-}
-
-# All PIDs of the tree rooted at $1 (as this namespace sees them), parents
-# first.
-tree_pids() {
-	local pid=$1 tid kid
-	[[ -d /proc/$pid ]] || return 0
-	echo "$pid"
-	for tid in $(ls "/proc/$pid/task" 2>/dev/null); do
-		for kid in $(cat "/proc/$pid/task/$tid/children" 2>/dev/null); do
-			tree_pids "$kid"
-		done
-	done
-}
-
-# kill_pids PID...: SIGKILL each (those already gone are skipped).
-kill_pids() {
-	local p
-	for p in "$@"; do
-		kill -KILL "$p" 2>/dev/null || true
-	done
 }
 
 # kill_tree ROOT: SIGKILL every task of the tree.
@@ -75,26 +57,6 @@ wait_gone() {
 	done
 }
 
-# check_untraced ROOT: no thread of the tree is traced or in a ptrace stop.
-check_untraced() {
-	local pid tid bad=0 tracer state
-	for pid in $(tree_pids "$1"); do
-		for tid in $(ls "/proc/$pid/task" 2>/dev/null); do
-			tracer=$(awk '/^TracerPid:/ { print $2 }' "/proc/$pid/task/$tid/status" 2>/dev/null) || continue
-			state=$(awk '/^State:/ { print $2 }' "/proc/$pid/task/$tid/status" 2>/dev/null) || continue
-			if [[ -n "$tracer" && "$tracer" != 0 ]]; then
-				echo "task $pid thread $tid is traced by $tracer" >&2
-				bad=1
-			fi
-			if [[ "$state" == t ]]; then
-				echo "task $pid thread $tid is in a ptrace stop" >&2
-				bad=1
-			fi
-		done
-	done
-	return $bad
-}
-
 # state_of PID: the state letter from /proc/PID/stat (empty if gone)
 state_of() { awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null || true; }
 
@@ -117,22 +79,6 @@ _shape() {
 			_shape "$kid" "$me"
 		done
 	done
-}
-
-# spawn_clean CMD...: start CMD in the background with every descriptor
-# above 2 closed, stdin /dev/null, stdout+stderr appended to $SPAWN_OUT
-# (default /dev/null). Sets SPAWN_PID.
-SPAWN_PID=
-spawn_clean() {
-	local out=${SPAWN_OUT:-/dev/null}
-	(
-		for f in /proc/$BASHPID/fd/*; do
-			f=${f##*/}
-			if ((f > 2)); then eval "exec $f>&-"; fi
-		done
-		exec "$@" </dev/null >>"$out" 2>&1
-	) &
-	SPAWN_PID=$!
 }
 
 is_comm() { [[ "$(cat "/proc/$1/comm" 2>/dev/null)" == "$2" ]]; }
