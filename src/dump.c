@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "core.pb-c.h"
 #include "dump_core.h"
 #include "fault.h"
@@ -24,6 +25,7 @@
 #include "proc_parse.h"
 #include "pstree.h"
 #include "pstree.pb-c.h"
+#include "refuse.h"
 #include "seize.h"
 #include "stats.pb-c.h"
 #include "util.h"
@@ -35,6 +37,18 @@ struct task_info {
 	pid_t *ns_tids;
 	unsigned int personality;
 	bool has_personality;
+	CoreEntry core;             /* filled by collect_core() */
+	bool core_filled;
+};
+
+/* One dump, from the freeze to the release of the tree. */
+struct dump_session {
+	const struct dump_opts *o;
+	struct pstree tree;
+	struct refusals ref;
+	struct files_dump *files;
+	int dirfd;                  /* -1 with --dry-run: nothing is written */
+	uint64_t seize_start, frozen_at;
 };
 
 static int dir_is_empty(int dirfd)
@@ -154,8 +168,11 @@ static void free_task_info(struct pstree *tree)
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
 		struct task_info *ti = tree->tasks[i]->priv;
 
-		if (ti)
+		if (ti) {
 			free(ti->ns_tids);
+			if (ti->core_filled)
+				dump_core_free(&ti->core);
+		}
 		free(ti);
 		tree->tasks[i]->priv = NULL;
 	}
@@ -191,40 +208,39 @@ static TaskState task_state(const struct pstree_task *t)
 	return TASK_STATE__TASK_SLEEPING;
 }
 
-static int write_core(int dirfd, const struct pstree_task *t, const struct files_dump *fd)
+/* The task's CoreEntry, kept in its task_info until written: collected
+ * with everything else before any image is written. */
+static int collect_core(struct dump_session *s, const struct pstree_task *t)
 {
-	const struct task_info *ti = t->priv;
-	CoreEntry ce = CORE_ENTRY__INIT;
+	struct task_info *ti = t->priv;
+	CoreEntry *ce = &ti->core;
 	int status = ti->stat.exit_code;
-	int ret;
 
-	ce.pid = t->pid;
-	ce.comm = (char *)ti->stat.comm;
-	ce.state = task_state(t);
+	core_entry__init(ce);
+	ti->core_filled = true;
+	ce->pid = t->pid;
+	ce->comm = (char *)ti->stat.comm;
+	ce->state = task_state(t);
 	if (t->zombie) {
 		if (WIFSIGNALED(status)) {
-			ce.has_exit_signal = 1;
-			ce.exit_signal = WTERMSIG(status);
-			ce.has_core_dumped = 1;
-			ce.core_dumped = WCOREDUMP(status) ? 1 : 0;
+			ce->has_exit_signal = 1;
+			ce->exit_signal = WTERMSIG(status);
+			ce->has_core_dumped = 1;
+			ce->core_dumped = WCOREDUMP(status) ? 1 : 0;
 		} else {
-			ce.has_exit_code = 1;
-			ce.exit_code = WEXITSTATUS(status);
+			ce->has_exit_code = 1;
+			ce->exit_code = WEXITSTATUS(status);
 		}
 	}
-	ce.has_personality = ti->has_personality;
-	ce.personality = ti->personality;
-	ce.has_start_time = 1;
-	ce.start_time = ti->stat.start_time;
-	if (!t->zombie && files_dump_shares_parent_table(fd, t->pid)) {
-		ce.has_fdtable_shared_with_parent = 1;
-		ce.fdtable_shared_with_parent = 1;
+	ce->has_personality = ti->has_personality;
+	ce->personality = ti->personality;
+	ce->has_start_time = 1;
+	ce->start_time = ti->stat.start_time;
+	if (!t->zombie && files_dump_shares_parent_table(s->files, t->pid)) {
+		ce->has_fdtable_shared_with_parent = 1;
+		ce->fdtable_shared_with_parent = 1;
 	}
-	ret = dump_core_fill(t, &ce);
-	if (!ret)
-		ret = img_write_one(dirfd, IMG_CORE, t->pid, &ce.base);
-	dump_core_free(&ce);
-	return ret;
+	return dump_core_fill(t, ce, &s->ref);
 }
 
 static int write_pstree(int dirfd, const struct pstree *tree)
@@ -321,39 +337,59 @@ static int write_stats(int dirfd, const struct pstree *tree, const struct mem_du
 	return img_write_one(dirfd, IMG_STATS_DUMP, 0, &se.base);
 }
 
-static int write_images(int dirfd, struct pstree *tree, uint64_t seize_start, uint64_t frozen_at)
+/* Everything the images will hold that is not read while writing them
+ * (memory pages are), and every refusal: nothing is written yet. */
+static int collect(struct dump_session *s)
 {
-	struct files_dump *fd = NULL;
+	struct pstree *tree = &s->tree;
+	const struct task_info *ri;
+	bool ns_init;
+	int ret = 0;
+
+	for (size_t i = 0; i < tree->nr_tasks && !ret; i++)
+		ret = collect_task(tree->tasks[i]);
+	if (!ret)
+		ret = files_dump_collect(&s->files, tree, &s->ref);
+	for (size_t i = 0; i < tree->nr_tasks && !ret; i++) {
+		ret = collect_core(s, tree->tasks[i]);
+		if (!ret && !tree->tasks[i]->zombie)
+			ret = mem_dump_check(tree->tasks[i]->pid, &s->ref);
+	}
+	if (ret)
+		return ret;
+	ri = tree->tasks[0]->priv;
+	ns_init = ri->status.ns_pid_nr > 1 && last_level(ri->status.ns_pid, ri->status.ns_pid_nr) == 1;
+	return audit_tree(tree, ns_init, &s->ref);
+}
+
+static int write_images(struct dump_session *s)
+{
+	struct pstree *tree = &s->tree;
+	int dirfd = s->dirfd;
 	struct mem_dump md;
 	int ret;
 
 	ret = mem_dump_init(&md, dirfd);
 	if (ret)
 		return ret;
-
-	for (size_t i = 0; i < tree->nr_tasks; i++) {
-		ret = collect_task(tree->tasks[i]);
-		if (ret)
-			goto out;
-	}
-	/* Refuses unsupported fds before any image is written. */
-	ret = files_dump_collect(&fd, tree);
-	if (!ret)
-		ret = files_dump_write(fd, dirfd);
+	ret = files_dump_write(s->files, dirfd);
 	if (ret)
 		goto out;
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
-		ret = write_core(dirfd, tree->tasks[i], fd);
+		const struct pstree_task *t = tree->tasks[i];
+		struct task_info *ti = t->priv;
+
+		ret = img_write_one(dirfd, IMG_CORE, t->pid, &ti->core.base);
 		fault_point("after-core");
-		if (!ret && !tree->tasks[i]->zombie)
-			ret = mem_dump_task(&md, tree->tasks[i]->pid, tree->tasks[i]->tids[0]);
+		if (!ret && !t->zombie)
+			ret = mem_dump_task(&md, t->pid, t->tids[0]);
 		fault_point("after-mem");
 		if (ret)
 			goto out;
 	}
 	ret = write_pstree(dirfd, tree);
 	if (!ret)
-		ret = write_stats(dirfd, tree, &md.stats, seize_start, frozen_at);
+		ret = write_stats(dirfd, tree, &md.stats, s->seize_start, s->frozen_at);
 	if (ret)
 		goto out;
 	/* Everything else is on disk before inventory.img says the set is
@@ -369,9 +405,8 @@ static int write_images(int dirfd, struct pstree *tree, uint64_t seize_start, ui
 out:
 	if (ret) {
 		mem_dump_remove(&md);
-		files_dump_remove(fd, dirfd);
+		files_dump_remove(s->files, dirfd);
 	}
-	files_dump_free(fd);
 	mem_dump_fini(&md);
 	return ret;
 }
@@ -393,44 +428,61 @@ static void remove_images(int dirfd, const struct pstree *tree)
 
 int cr_dump(const struct dump_opts *o)
 {
-	struct pstree tree = { 0 };
-	uint64_t seize_start, frozen_at;
-	int dirfd, ret;
+	struct dump_session s = { .o = o, .dirfd = -1 };
+	int ret;
 
 	files_tty_set_shell_job(o->shell_job);
 	ret = seize_check_root(o->pid);
 	if (ret)
 		return ret;
-	dirfd = open_images_dir(o);
-	if (dirfd < 0)
-		return dirfd;
+	if (!o->dry_run) {
+		s.dirfd = open_images_dir(o);
+		if (s.dirfd < 0)
+			return s.dirfd;
+	}
 
 	pr_info("freezing the tree of %d", o->pid);
-	seize_start = now_us();
-	ret = pstree_collect(&tree, o->pid, &seize_ops, NULL);
-	frozen_at = now_us();
+	s.seize_start = now_us();
+	ret = pstree_collect(&s.tree, o->pid, &seize_ops, NULL);
+	s.frozen_at = now_us();
 	if (ret) {
 		pr_err("cannot freeze the tree of %d: %s", o->pid, errstr(ret));
 		goto fail;
 	}
-	pr_info("frozen %zu tasks", tree.nr_tasks);
+	pr_info("frozen %zu tasks", s.tree.nr_tasks);
 	fault_point("after-freeze");
 
-	ret = write_images(dirfd, &tree, seize_start, frozen_at);
-	if (ret) {
-		pr_err("dump of %d failed: %s; the tree goes on running", o->pid, errstr(ret));
-		remove_images(dirfd, &tree);
+	ret = collect(&s);
+	if (!ret && s.ref.nr) {
+		pr_err("dump of %d refused: %zu thing%s above would not be restored exactly; "
+		       "nothing written, the tree goes on running", o->pid, s.ref.nr,
+		       s.ref.nr == 1 ? "" : "s");
+		ret = -EOPNOTSUPP;
 		goto fail;
 	}
-	seize_release(&tree, o->leave_running ? SEIZE_RESUME : SEIZE_KILL);
-	pr_info("dumped %zu tasks into %s%s", tree.nr_tasks, o->dir,
+	if (!ret && o->dry_run) {
+		printf("dry run: %zu tasks of the tree of %d would be dumped; nothing refused\n",
+		       s.tree.nr_tasks, o->pid);
+		goto fail;   /* not a failure: the tree goes on untouched all the same */
+	}
+	if (!ret)
+		ret = write_images(&s);
+	if (ret) {
+		pr_err("dump of %d failed: %s; the tree goes on running", o->pid, errstr(ret));
+		remove_images(s.dirfd, &s.tree);
+		goto fail;
+	}
+	seize_release(&s.tree, o->leave_running ? SEIZE_RESUME : SEIZE_KILL);
+	pr_info("dumped %zu tasks into %s%s", s.tree.nr_tasks, o->dir,
 		o->leave_running ? "; the tree goes on running" : "; the tree was killed");
 	goto out;
 fail:
-	seize_release(&tree, SEIZE_RESUME);
+	seize_release(&s.tree, SEIZE_RESUME);
 out:
-	free_task_info(&tree);
-	pstree_free(&tree);
-	close(dirfd);
+	free_task_info(&s.tree);
+	pstree_free(&s.tree);
+	files_dump_free(s.files);
+	if (s.dirfd >= 0)
+		close(s.dirfd);
 	return ret;
 }

@@ -564,12 +564,13 @@ static int dump_thread(pid_t pid, pid_t tid, unsigned long sys_ip,
 	return ret;
 }
 
-int dump_core_fill(const struct pstree_task *t, CoreEntry *ce)
+int dump_core_fill(const struct pstree_task *t, CoreEntry *ce, struct refusals *r)
 {
 	struct proc_status st;
 	unsigned long sys_ip;
 	int ret;
 
+	(void)r;
 	if (t->zombie)
 		return 0;
 	ret = proc_status_read(t->pid, 0, &st);

@@ -40,10 +40,13 @@ struct proc_creds {
 int proc_creds_parse(const char *buf, struct proc_creds *c);
 void proc_creds_free(struct proc_creds *c);
 
+struct refusals;
+
 /* Fill ce's execution-state fields (threads onward) for the frozen,
- * non-zombie task t. Free what it allocated with dump_core_free(), also
- * after a failure. */
-int dump_core_fill(const struct pstree_task *t, CoreEntry *ce);
+ * non-zombie task t; state it cannot record is refused in r (src/refuse.h)
+ * and collecting goes on. Free what it allocated with dump_core_free(),
+ * also after a failure. */
+int dump_core_fill(const struct pstree_task *t, CoreEntry *ce, struct refusals *r);
 void dump_core_free(CoreEntry *ce);
 
 #endif

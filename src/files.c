@@ -22,7 +22,9 @@
 #include "files_tty.h"
 #include "image.h"
 #include "inventory.pb-c.h"
+#include "kcmp.h"
 #include "log.h"
+#include "refuse.h"
 #include "pstree.h"
 #include "rst_core_int.h"
 #include "util.h"
@@ -207,8 +209,8 @@ static int grow(struct files_dump *d)
 	return 0;
 }
 
-/* Read fd of pid into fi; 1 if no kind takes it (logged), 0, or -errno. */
-static int read_fd(pid_t pid, int fd, struct fd_dump_info *fi)
+/* Read fd of pid into fi; 1 if it is refused (counted in r), 0, or -errno. */
+static int read_fd(pid_t pid, int fd, struct fd_dump_info *fi, struct refusals *r)
 {
 	char *info = NULL;
 	char path[64], link[PATH_MAX];
@@ -253,8 +255,8 @@ static int read_fd(pid_t pid, int fd, struct fd_dump_info *fi)
 		struct files_lock lk;
 
 		if (!files_lock_parse(l + 6, &lk) && !lk.kind) {
-			pr_err("task %d: fd %d (%s) holds a %s lock; minicr restores only flock, "
-			       "POSIX and OFD locks", pid, fd, link, lk.name);
+			refuse(r, "task %d: fd %d (%s) holds a %s lock; minicr restores only "
+			       "flock, POSIX and OFD locks", pid, fd, link, lk.name);
 			return 1;
 		}
 	}
@@ -262,7 +264,7 @@ static int read_fd(pid_t pid, int fd, struct fd_dump_info *fi)
 		if (kinds[i]->match(fi))
 			fi->ops = kinds[i];
 	if (!fi->ops) {
-		pr_err("task %d: fd %d is %s (%s); minicr cannot dump it", pid, fd,
+		refuse(r, "task %d: fd %d is %s (%s); minicr cannot dump it", pid, fd,
 		       files_what(fi->st.st_mode, fi->st.st_nlink, link), link);
 		return 1;
 	}
@@ -276,8 +278,9 @@ static int cmp_info_fd(const void *a, const void *b)
 	return (x->fd > y->fd) - (x->fd < y->fd);
 }
 
-/* Every fd of a frozen task, ascending; *refused counts fds no kind takes. */
-static int collect_task(struct files_dump *d, pid_t pid, size_t *refused)
+/* Every fd of a frozen task, ascending; fds no kind takes are refused (and
+ * keep no ops). */
+static int collect_task(struct files_dump *d, pid_t pid, struct refusals *r)
 {
 	struct dump_task *t = &d->tasks[d->nr_tasks];
 	struct dirent *de;
@@ -305,15 +308,12 @@ static int collect_task(struct files_dump *d, pid_t pid, size_t *refused)
 				break;
 		}
 		d->local[d->nr] = -1;
-		ret = read_fd(pid, atoi(de->d_name), &d->fds[d->nr]);
+		ret = read_fd(pid, atoi(de->d_name), &d->fds[d->nr], r);
 		if (ret < 0) {
 			free_info(&d->fds[d->nr]);
 			break;
 		}
-		if (ret == 1) {
-			(*refused)++;
-			ret = 0;
-		}
+		ret = 0;
 		d->nr++;
 	}
 	closedir(dir);
@@ -322,7 +322,7 @@ static int collect_task(struct files_dump *d, pid_t pid, size_t *refused)
 	return ret;
 }
 
-static int kcmp_same(void *ctx, size_t i, size_t j)
+static int same_file(void *ctx, size_t i, size_t j)
 {
 	const struct files_dump *d = ctx;
 	const struct fd_dump_info *a = &d->fds[i], *b = &d->fds[j];
@@ -455,30 +455,6 @@ static int collect_locks(const struct files_dump *d, const struct fd_dump_info *
 	return 0;
 }
 
-/* kcmp() orders kernel objects, so tasks sorted by their fd table have
- * tables that are shared next to each other: n log n calls, not n^2. */
-static int kcmp_err;
-
-static int cmp_fd_table(const void *pa, const void *pb)
-{
-	const struct dump_task *a = *(const struct dump_task *const *)pa;
-	const struct dump_task *b = *(const struct dump_task *const *)pb;
-	long r;
-
-	if (a == b)
-		return 0;
-	r = syscall(SYS_kcmp, a->pid, b->pid, KCMP_FILES, 0, 0);
-	if (r < 0) {
-		if (!kcmp_err) {
-			kcmp_err = -errno;
-			pr_err("kcmp(KCMP_FILES) of tasks %d and %d: %s", a->pid, b->pid,
-			       errstr(kcmp_err));
-		}
-		return 0;
-	}
-	return r == 0 ? 0 : r == 1 ? -1 : 1;
-}
-
 static bool group_has(struct dump_task *const *t, size_t n, pid_t pid)
 {
 	for (size_t i = 0; i < n; i++)
@@ -493,7 +469,7 @@ static bool group_has(struct dump_task *const *t, size_t n, pid_t pid)
  * be a subtree-connected chain of parents and children: exactly one of them
  * (the table's first task, its owner) has its parent outside the group.
  * Any other sharing (with a sibling, a cousin...) is refused. */
-static int check_fd_group(struct dump_task **t, size_t n)
+static int check_fd_group(struct dump_task **t, size_t n, struct refusals *r)
 {
 	struct dump_task *owner = NULL;
 
@@ -501,11 +477,11 @@ static int check_fd_group(struct dump_task **t, size_t n)
 		if (group_has(t, n, t[i]->ppid))
 			continue;
 		if (owner) {
-			pr_err("tasks %d and %d share one fd table (clone(CLONE_FILES) without "
-			       "CLONE_THREAD) but not along parent-child links; minicr restores "
-			       "only an fd table a child shares with its parent",
+			refuse(r, "tasks %d and %d share one fd table (clone(CLONE_FILES) "
+			       "without CLONE_THREAD) but not along parent-child links; minicr "
+			       "restores only an fd table a child shares with its parent",
 			       owner->pid, t[i]->pid);
-			return -EOPNOTSUPP;
+			return 0;
 		}
 		owner = t[i];
 	}
@@ -522,26 +498,33 @@ static int check_fd_group(struct dump_task **t, size_t n)
 	return 0;
 }
 
-static int check_fd_tables(struct files_dump *d)
+static int check_fd_tables(struct files_dump *d, struct refusals *r)
 {
 	_cleanup_free_ struct dump_task **t = calloc(d->nr_tasks + 1, sizeof(*t));
-	int ret = 0;
+	_cleanup_free_ pid_t *pids = calloc(d->nr_tasks + 1, sizeof(*pids));
+	int ret;
 
-	if (!t)
+	if (!t || !pids)
 		return -ENOMEM;
 	for (size_t i = 0; i < d->nr_tasks; i++)
-		t[i] = &d->tasks[i];
-	kcmp_err = 0;
-	qsort(t, d->nr_tasks, sizeof(*t), cmp_fd_table);
-	if (kcmp_err)
-		return kcmp_err;
+		pids[i] = d->tasks[i].pid;
+	ret = kcmp_sort(pids, d->nr_tasks, KCMP_FILES);
+	for (size_t i = 0; i < d->nr_tasks && !ret; i++)
+		t[i] = (struct dump_task *)find_task(d, pids[i]);
 	for (size_t i = 0, j; i < d->nr_tasks && !ret; i = j) {
-		for (j = i + 1; j < d->nr_tasks && !cmp_fd_table(&t[i], &t[j]); j++)
-			;
+		for (j = i + 1; j < d->nr_tasks; j++) {
+			ret = kcmp_same(pids[i], pids[j], KCMP_FILES);
+			if (ret != 1)
+				break;
+			ret = 0;
+		}
+		if (ret < 0)
+			break;
+		ret = 0;
 		if (j - i > 1)
-			ret = check_fd_group(t + i, j - i);
+			ret = check_fd_group(t + i, j - i, r);
 	}
-	return kcmp_err ? kcmp_err : ret;
+	return ret;
 }
 
 bool files_dump_shares_parent_table(const struct files_dump *d, pid_t pid)
@@ -551,12 +534,12 @@ bool files_dump_shares_parent_table(const struct files_dump *d, pid_t pid)
 	return t && t->table_owner != pid;
 }
 
-int files_dump_collect(struct files_dump **out, const struct pstree *tree)
+int files_dump_collect(struct files_dump **out, const struct pstree *tree, struct refusals *r)
 {
 	struct files_group_key *keys = NULL;
 	uint32_t *group = NULL;
 	struct files_dump *d;
-	size_t refused = 0, nr_groups;
+	size_t nr_groups;
 	int ret = 0;
 
 	*out = NULL;
@@ -573,22 +556,16 @@ int files_dump_collect(struct files_dump **out, const struct pstree *tree)
 
 		if (pt->zombie)
 			continue;
-		ret = collect_task(d, pt->pid, &refused);
+		ret = collect_task(d, pt->pid, r);
 		if (!ret) {
 			d->tasks[d->nr_tasks - 1].ppid = pt->parent ? pt->parent->pid : 0;
 			d->tasks[d->nr_tasks - 1].table_owner = pt->pid;
 		}
 	}
 	if (!ret)
-		ret = check_fd_tables(d);
+		ret = check_fd_tables(d, r);
 	if (ret)
 		goto out;
-	if (refused) {
-		pr_err("%zu fd%s of the tree cannot be dumped (above)", refused,
-		       refused == 1 ? "" : "s");
-		ret = -EOPNOTSUPP;
-		goto out;
-	}
 
 	keys = calloc(d->nr ? d->nr : 1, sizeof(*keys));
 	group = calloc(d->nr ? d->nr : 1, sizeof(*group));
@@ -602,7 +579,7 @@ int files_dump_collect(struct files_dump **out, const struct pstree *tree)
 		keys[i].pos = d->fds[i].pos;
 		keys[i].flags = d->fds[i].flags & ~O_CLOEXEC;
 	}
-	ret = files_group(keys, d->nr, kcmp_same, d, group, &nr_groups);
+	ret = files_group(keys, d->nr, same_file, d, group, &nr_groups);
 	if (ret)
 		goto out;
 	d->files = calloc(nr_groups ? nr_groups : 1, sizeof(*d->files));
@@ -624,8 +601,17 @@ int files_dump_collect(struct files_dump **out, const struct pstree *tree)
 	for (size_t i = 0; i < d->nr && !ret; i++) {
 		bool first = !d->files[group[i]];
 
-		if (first)
+		if (!d->fds[i].ops)
+			continue;   /* refused by collect_task() */
+		if (first) {
 			ret = dump_file(d, &d->fds[i], &d->files[group[i]]);
+			/* Refused: go on, so that the dump reports every refusal. */
+			if (ret == -EOPNOTSUPP) {
+				refuse_counted(r);
+				ret = 0;
+				continue;
+			}
+		}
 		if (!ret)
 			ret = collect_locks(d, &d->fds[i], first, d->files[group[i]]);
 	}

@@ -7,8 +7,9 @@
  *       it), groups fds sharing one open file description (kcmp KCMP_FILE,
  *       called only among fds with equal dev, ino, pos and status flags),
  *       and calls the kind's dump() ONCE per open file description. It
- *       writes nothing: an fd no kind takes, or one a dump() refuses, fails
- *       it (logged, naming task, fd and kind) before any image exists.
+ *       writes nothing: an fd no kind takes, or one a dump() refuses, is
+ *       counted in the dump's refusals (src/refuse.h: logged, naming task,
+ *       fd and kind) and collecting goes on; cr_dump() then writes nothing.
  *   files_dump_write()    files.img, every fds-<pid>.img, and the kinds'
  *       extra images (dump_data()).
  * Restore:
@@ -41,6 +42,7 @@
 #include "files.pb-c.h"
 
 struct pstree;
+struct refusals;
 struct rst_call;
 struct files_dump;
 struct files_rst;
@@ -67,7 +69,9 @@ struct file_ops {
 	 * kind part (id, kind, flags without O_CLOEXEC, pos, path, dev, ino,
 	 * size, mode, rdev are filled already; fe->path and every sub-message
 	 * must be malloc'd: fe is freed with protobuf_c_message_free_unpacked).
-	 * -errno (logged) refuses the dump. May mark fe external with
+	 * -EOPNOTSUPP (logged) refuses the file: collecting goes on so that
+	 * the dump reports every refusal, then fails. Any other -errno (logged)
+	 * ends the dump at once. May mark fe external with
 	 * files_mark_external(). */
 	int (*dump)(struct files_dump *d, const struct fd_dump_info *fi, FileEntry *fe);
 	/* Optional, in the write phase: extra images for fe (pipe data, ...). */
@@ -91,7 +95,7 @@ extern const struct file_ops files_pipe_ops, files_fifo_ops, files_unix_ops;
 
 /* ---- dump ---- */
 
-int files_dump_collect(struct files_dump **d, const struct pstree *tree);
+int files_dump_collect(struct files_dump **d, const struct pstree *tree, struct refusals *r);
 int files_dump_write(struct files_dump *d, int dirfd);
 /* After a failed dump: unlink what files_dump_write() may have written. */
 void files_dump_remove(struct files_dump *d, int dirfd);

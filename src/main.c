@@ -19,11 +19,14 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: minicr [-v...] COMMAND [options]\n"
 		"\n"
-		"  dump [-D DIR] [--leave-running] [--force] [--shell-job] [-v...] PID\n"
+		"  dump [-D DIR] [--leave-running] [--force] [--shell-job] [--dry-run] [-v...] PID\n"
 		"        freeze the process tree rooted at PID and write its images to DIR\n"
 		"        (default ./minicr-PID); the tree is killed afterwards unless\n"
 		"        --leave-running is given. --shell-job: a job started from a\n"
-		"        shell; its fds on its controlling terminal are recorded\n"
+		"        shell; its fds on its controlling terminal are recorded.\n"
+		"        State minicr would not restore exactly is refused, all of it\n"
+		"        listed, before anything is written. --dry-run: only that check;\n"
+		"        the tree goes on untouched, exit 1 if anything is refused\n"
 		"  restore [-d|--detach] [--pidfile FILE] [--pidns]\n"
 		"          [--pid-method=clone3|ns_last_pid] [--inherit-fd fd[N]:KEY]...\n"
 		"          [--shell-job] [-v...] DIR\n"
@@ -61,6 +64,7 @@ static int cmd_dump(int argc, char **argv, int verbose)
 		{ "leave-running", no_argument, NULL, 'R' },
 		{ "shell-job", no_argument, NULL, 'J' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -76,6 +80,7 @@ static int cmd_dump(int argc, char **argv, int verbose)
 		case 'R': o.leave_running = true; break;
 		case 'J': o.shell_job = true; break;
 		case 'f': o.force = true; break;
+		case 'n': o.dry_run = true; break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

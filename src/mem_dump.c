@@ -20,6 +20,7 @@
 #include "image.h"
 #include "infect.h"
 #include "log.h"
+#include "refuse.h"
 #include "mm.pb-c.h"
 #include "proc_parse.h"
 #include "util.h"
@@ -1030,10 +1031,9 @@ static void free_mm(MmEntry *mm)
 	free(mm->exe_path);
 }
 
-static int read_vmas(pid_t pid, struct vma_list *vl)
+static int read_smaps(pid_t pid, struct vma_list *vl)
 {
 	_cleanup_free_ char *buf = NULL;
-	const char *why;
 	char path[64];
 	size_t line = 0;
 	int ret;
@@ -1045,23 +1045,42 @@ static int read_vmas(pid_t pid, struct vma_list *vl)
 		return ret;
 	}
 	ret = smaps_parse(buf, vl, &line);
-	if (ret) {
+	if (ret)
 		pr_err("task %d: cannot parse %s line %zu: %s", pid, path, line, errstr(ret));
-		return ret;
-	}
-	for (size_t i = 0; i < vl->nr; i++) {
-		struct vma *v = &vl->v[i];
+	return ret;
+}
 
-		ret = vma_classify(v, &why);
-		if (ret) {
-			pr_err("task %d: cannot dump the mapping %llx-%llx %s %s: %s (%s)", pid,
+int mem_dump_check(pid_t pid, struct refusals *r)
+{
+	struct vma_list vl = { 0 };
+	const char *why;
+	int ret;
+
+	ret = read_smaps(pid, &vl);
+	for (size_t i = 0; i < vl.nr && !ret; i++) {
+		const struct vma *v = &vl.v[i];
+
+		if (vma_classify(&vl.v[i], &why))
+			refuse(r, "task %d: mapping %llx-%llx %s %s: %s", pid,
 			       (unsigned long long)v->start, (unsigned long long)v->end,
-			       v->perms, v->path ? v->path : "", why, errstr(ret));
-			vma_list_free(vl);
-			return ret;
-		}
+			       v->perms, v->path ? v->path : "", why);
 	}
-	return 0;
+	vma_list_free(&vl);
+	return ret;
+}
+
+/* mem_dump_check() has refused every VMA vma_classify() rejects. */
+static int read_vmas(pid_t pid, struct vma_list *vl)
+{
+	const char *why;
+	int ret;
+
+	ret = read_smaps(pid, vl);
+	for (size_t i = 0; i < vl->nr && !ret; i++)
+		ret = vma_classify(&vl->v[i], &why);
+	if (ret)
+		vma_list_free(vl);
+	return ret;
 }
 
 int mem_dump_task(struct mem_dump *md, pid_t pid, pid_t tid)

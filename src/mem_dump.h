@@ -57,6 +57,11 @@ struct mem_dump {
 	size_t buf_len;             /* of each */
 };
 
+struct refusals;
+
+/* Before anything is written: refuse (src/refuse.h) every VMA of pid that
+ * minicr cannot record. -errno (logged) if smaps cannot be read. */
+int mem_dump_check(pid_t pid, struct refusals *r);
 int mem_dump_init(struct mem_dump *md, int dirfd);
 int mem_dump_task(struct mem_dump *md, pid_t pid, pid_t tid);
 /* Unlink every image mem_dump_task() wrote (after a failed dump). */

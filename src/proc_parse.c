@@ -64,6 +64,7 @@ int proc_stat_parse(const char *buf, struct proc_stat *st)
 	st->flags = f[9];
 	st->num_threads = f[20];
 	st->start_time = f[22];
+	st->exit_signal = (int)f[38];
 	st->start_code = f[26];
 	st->end_code = f[27];
 	st->start_stack = f[28];

@@ -20,6 +20,7 @@ struct proc_stat {
 	unsigned int flags;
 	long num_threads;
 	unsigned long long start_time;       /* field 22 */
+	int exit_signal;                      /* field 38, sent to the parent at exit */
 	unsigned long start_code, end_code, start_stack;
 	unsigned long start_data, end_data, start_brk;
 	unsigned long arg_start, arg_end, env_start, env_end;

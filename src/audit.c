@@ -1,0 +1,142 @@
+#include "audit.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/kcmp.h>
+
+#include "kcmp.h"
+#include "log.h"
+#include "proc_parse.h"
+#include "util.h"
+
+const char *const audit_ns_names[] = { "mnt", "net", "uts", "ipc", "user", "cgroup", "time" };
+const size_t audit_nr_ns = ARRAY_SIZE(audit_ns_names);
+
+bool audit_ns_ok(const char *name, const char *task, const char *self, const char *root,
+		 bool root_is_ns_init)
+{
+	if (!strcmp(task, self))
+		return true;
+	return root_is_ns_init && !strcmp(name, "mnt") && !strcmp(task, root);
+}
+
+/* /proc/PID/ns/NAME link text; "" if the kernel has no such namespace
+ * (every task then reads the same). */
+static int ns_link(pid_t pid, const char *name, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, name);
+	else
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", name);
+	n = readlink(path, buf, len - 1);
+	if (n < 0) {
+		if (errno == ENOENT) {
+			buf[0] = '\0';
+			return 0;
+		}
+		n = -errno;
+		pr_err("task %d: cannot read %s: %s", pid, path, errstr(n));
+		return n;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+static int audit_namespaces(const struct pstree *tree, bool root_is_ns_init, struct refusals *r)
+{
+	char self[64], root[64], task[64];
+	int ret;
+
+	for (size_t k = 0; k < audit_nr_ns; k++) {
+		const char *name = audit_ns_names[k];
+
+		ret = ns_link(0, name, self, sizeof(self));
+		if (!ret)
+			ret = ns_link(tree->tasks[0]->pid, name, root, sizeof(root));
+		if (ret)
+			return ret;
+		for (size_t i = 0; i < tree->nr_tasks; i++) {
+			const struct pstree_task *t = tree->tasks[i];
+
+			if (t->zombie)
+				continue;
+			ret = ns_link(t->pid, name, task, sizeof(task));
+			if (ret)
+				return ret;
+			if (!audit_ns_ok(name, task, self, root, root_is_ns_init))
+				refuse(r, "task %d: its %s namespace %s is not minicr's (%s); restore "
+				       "would put it in minicr's: run minicr inside that namespace",
+				       t->pid, name, task, self);
+		}
+	}
+	return 0;
+}
+
+static int audit_exit_signals(const struct pstree *tree, struct refusals *r)
+{
+	struct proc_stat st;
+	int ret;
+
+	/* The root's exit signal goes to a parent outside the tree, which is
+	 * minicr's at restore. */
+	for (size_t i = 1; i < tree->nr_tasks; i++) {
+		const struct pstree_task *t = tree->tasks[i];
+
+		ret = proc_stat_read(t->pid, 0, &st);
+		if (ret) {
+			pr_err("task %d: cannot read /proc/%d/stat: %s", t->pid, t->pid, errstr(ret));
+			return ret;
+		}
+		if (st.exit_signal != SIGCHLD)
+			refuse(r, "task %d: its parent gets signal %d at its exit, not SIGCHLD "
+			       "(clone exit_signal); restore forks with SIGCHLD", t->pid,
+			       st.exit_signal);
+	}
+	return 0;
+}
+
+/* Tasks sharing an object of kcmp type are adjacent once sorted. */
+static int audit_sharing(const struct pstree *tree, int type, const char *what,
+			 const char *how, struct refusals *r)
+{
+	_cleanup_free_ pid_t *v = calloc(tree->nr_tasks ? tree->nr_tasks : 1, sizeof(*v));
+	size_t n = 0;
+	int ret;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < tree->nr_tasks; i++)
+		if (!tree->tasks[i]->zombie)
+			v[n++] = tree->tasks[i]->pid;
+	ret = kcmp_sort(v, n, type);
+	for (size_t i = 1; i < n && !ret; i++) {
+		ret = kcmp_same(v[i - 1], v[i], type);
+		if (ret == 1) {
+			refuse(r, "tasks %d and %d share %s (%s); restore gives each task its own",
+			       v[i - 1], v[i], what, how);
+			ret = 0;
+		}
+	}
+	return ret;
+}
+
+int audit_tree(const struct pstree *tree, bool root_is_ns_init, struct refusals *r)
+{
+	int ret;
+
+	ret = audit_namespaces(tree, root_is_ns_init, r);
+	if (!ret)
+		ret = audit_exit_signals(tree, r);
+	if (!ret)
+		ret = audit_sharing(tree, KCMP_VM, "an address space", "clone(CLONE_VM) or vfork", r);
+	if (!ret)
+		ret = audit_sharing(tree, KCMP_FS, "cwd, root and umask", "clone(CLONE_FS)", r);
+	return ret;
+}
