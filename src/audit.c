@@ -102,6 +102,64 @@ static int audit_exit_signals(const struct pstree *tree, struct refusals *r)
 	return 0;
 }
 
+int audit_numa_maps_parse(const char *buf, unsigned long long *addr, char *policy, size_t len)
+{
+	for (const char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *p, *end;
+		char *num_end;
+		size_t n;
+
+		*addr = strtoull(l, &num_end, 16);
+		if (num_end == l || *num_end != ' ')
+			return -EINVAL;
+		p = num_end + 1;
+		end = p + strcspn(p, " \n");
+		if (end == p)
+			return -EINVAL;
+		n = end - p;
+		if (n == strlen("default") && !strncmp(p, "default", n))
+			continue;
+		if (n >= len)
+			n = len - 1;
+		memcpy(policy, p, n);
+		policy[n] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+static int audit_mempolicy(const struct pstree *tree, struct refusals *r)
+{
+	unsigned long long addr;
+	char path[64], policy[64];
+	int ret;
+
+	for (size_t i = 0; i < tree->nr_tasks; i++) {
+		const struct pstree_task *t = tree->tasks[i];
+		_cleanup_free_ char *buf = NULL;
+
+		if (t->zombie)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/numa_maps", t->pid);
+		ret = read_file(path, 64 << 20, &buf, NULL);
+		if (ret == -ENOENT)
+			return 0;   /* a kernel without NUMA: no policy to lose */
+		if (ret) {
+			pr_err("task %d: cannot read %s: %s", t->pid, path, errstr(ret));
+			return ret;
+		}
+		ret = audit_numa_maps_parse(buf, &addr, policy, sizeof(policy));
+		if (ret < 0) {
+			pr_err("task %d: cannot parse %s: %s", t->pid, path, errstr(ret));
+			return ret;
+		}
+		if (ret)
+			refuse(r, "task %d: NUMA memory policy %s at %llx (set_mempolicy or mbind); "
+			       "minicr does not restore memory policies", t->pid, policy, addr);
+	}
+	return 0;
+}
+
 /* Tasks sharing an object of kcmp type are adjacent once sorted. */
 static int audit_sharing(const struct pstree *tree, int type, const char *what,
 			 const char *how, struct refusals *r)
@@ -134,6 +192,8 @@ int audit_tree(const struct pstree *tree, bool root_is_ns_init, struct refusals 
 	ret = audit_namespaces(tree, root_is_ns_init, r);
 	if (!ret)
 		ret = audit_exit_signals(tree, r);
+	if (!ret)
+		ret = audit_mempolicy(tree, r);
 	if (!ret)
 		ret = audit_sharing(tree, KCMP_VM, "an address space", "clone(CLONE_VM) or vfork", r);
 	if (!ret)

@@ -9,6 +9,9 @@
  *               minicr's with a fresh /proc), shared by all its tasks
  *   exit signal a task whose parent gets another signal than SIGCHLD at
  *               its exit (clone(2) exit_signal): restore forks with SIGCHLD
+ *   mempolicy   a NUMA memory policy (set_mempolicy(2) for the task, or
+ *               mbind(2) for a range): /proc/PID/numa_maps shows the policy
+ *               in force for every VMA; anything but "default" is refused
  *   sharing     two tasks (not threads) sharing an address space
  *               (clone(CLONE_VM), a vfork child before exec) or fs_struct
  *               (clone(CLONE_FS): cwd, root and umask): restore gives each
@@ -38,5 +41,10 @@ extern const size_t audit_nr_ns;
  * minicr and the tree's root. */
 bool audit_ns_ok(const char *name, const char *task, const char *self, const char *root,
 		 bool root_is_ns_init);
+
+/* The first VMA of a /proc/PID/numa_maps text whose policy (second
+ * field) is not "default": 1 with *addr and policy (NUL-terminated,
+ * truncated to len) filled, 0 if there is none, -EINVAL if malformed. */
+int audit_numa_maps_parse(const char *buf, unsigned long long *addr, char *policy, size_t len);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
 
 #include "audit.h"
@@ -61,6 +62,30 @@ static void test_exit_signal(void **state)
 	assert_int_equal(st.ppid, 4);
 }
 
+static void test_numa_maps(void **state)
+{
+	unsigned long long addr;
+	char pol[16];
+
+	(void)state;
+	assert_int_equal(audit_numa_maps_parse("", &addr, pol, sizeof(pol)), 0);
+	assert_int_equal(audit_numa_maps_parse(
+		"564f6a53a000 default file=/usr/bin/head mapped=2 N0=2 kernelpagesize_kB=4\n"
+		"7ffd1000 default stack anon=3 dirty=3 N0=3 kernelpagesize_kB=4\n",
+		&addr, pol, sizeof(pol)), 0);
+	assert_int_equal(audit_numa_maps_parse(
+		"1000 default anon=1\n7f0000000000 interleave:0-1 anon=4 N0=2 N1=2\n",
+		&addr, pol, sizeof(pol)), 1);
+	assert_true(addr == 0x7f0000000000ULL);
+	assert_string_equal(pol, "interleave:0-1");
+	/* truncated to the buffer */
+	assert_int_equal(audit_numa_maps_parse("2000 bind=static:0,1,2,3,4,5,6,7,8,9 anon=1\n",
+					       &addr, pol, 8), 1);
+	assert_string_equal(pol, "bind=st");
+	assert_int_equal(audit_numa_maps_parse("zz default\n", &addr, pol, sizeof(pol)), -EINVAL);
+	assert_int_equal(audit_numa_maps_parse("1000 \n", &addr, pol, sizeof(pol)), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -68,6 +93,7 @@ int main(void)
 		cmocka_unit_test(test_ns_other),
 		cmocka_unit_test(test_refuse_counts),
 		cmocka_unit_test(test_exit_signal),
+		cmocka_unit_test(test_numa_maps),
 	};
 
 	log_init("test-audit", 0);

@@ -8,6 +8,7 @@
  *   fs       clone(CLONE_FS): the child shares the root's cwd/root/umask
  *   exitsig  clone() with exit_signal SIGUSR1 instead of SIGCHLD
  *   netns    a child in a network namespace of its own (unshare)
+ *   mempolicy  a child bound to NUMA node 0 (set_mempolicy(MPOL_BIND))
  *   plain    a child with nothing unusual
  * then creates READY-FILE and sleeps; every child sleeps too. */
 #ifndef _GNU_SOURCE
@@ -20,25 +21,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define STACK_SIZE (256 * 1024)
 
 static int sleeper(void *arg)
 {
-	(void)arg;
+	unsigned long node0 = 1;
+
+	/* MPOL_BIND is 2 (linux/mempolicy.h); node 0 exists everywhere. */
+	if (arg && syscall(SYS_set_mempolicy, 2, &node0, 8 * sizeof(node0)) < 0) {
+		perror("minicr-test-share: set_mempolicy");
+		exit(1);
+	}
 	for (;;)
 		pause();
 	return 0;
 }
 
-static void start(int flags)
+static void start(int flags, void *arg)
 {
 	/* CLONE_VM children run on a stack of their own in the shared space. */
 	char *stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 
-	if (stack == MAP_FAILED || clone(sleeper, stack + STACK_SIZE, flags, NULL) < 0) {
+	if (stack == MAP_FAILED || clone(sleeper, stack + STACK_SIZE, flags, arg) < 0) {
 		perror("minicr-test-share: clone");
 		exit(1);
 	}
@@ -56,15 +64,17 @@ int main(int argc, char **argv)
 	signal(SIGUSR1, SIG_IGN);
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "vm"))
-			start(CLONE_VM | SIGCHLD);
+			start(CLONE_VM | SIGCHLD, NULL);
 		else if (!strcmp(argv[i], "fs"))
-			start(CLONE_FS | SIGCHLD);
+			start(CLONE_FS | SIGCHLD, NULL);
 		else if (!strcmp(argv[i], "exitsig"))
-			start(SIGUSR1);
+			start(SIGUSR1, NULL);
 		else if (!strcmp(argv[i], "netns"))
-			start(CLONE_NEWNET | SIGCHLD);
+			start(CLONE_NEWNET | SIGCHLD, NULL);
+		else if (!strcmp(argv[i], "mempolicy"))
+			start(SIGCHLD, argv[i]);
 		else if (!strcmp(argv[i], "plain"))
-			start(SIGCHLD);
+			start(SIGCHLD, NULL);
 		else {
 			fprintf(stderr, "minicr-test-share: unknown kind %s\n", argv[i]);
 			return 2;
