@@ -37,6 +37,12 @@
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
 #endif
+#ifndef IPV6_FLOWINFO
+#define IPV6_FLOWINFO 11
+#endif
+#ifndef IPV6_FLOWINFO_SEND
+#define IPV6_FLOWINFO_SEND 33
+#endif
 #ifndef IPV6_RECVERR_RFC4884
 #define IPV6_RECVERR_RFC4884 31
 #endif
@@ -91,6 +97,7 @@ static const struct sockopt_desc table[] = {
 	I(SOL_SOCKET, SO_PASSRIGHTS, "passrights"),
 	{ SOL_SOCKET, SO_GET_FILTER, "SO_ATTACH_FILTER", "filter", SOCKOPT_FILTER, 0, false, 0 },
 	I(SOL_SOCKET, SO_LOCK_FILTER, "lock_filter"),
+	I(SOL_SOCKET, SO_PEEK_OFF, "peek_off"),
 
 	I(IPPROTO_TCP, TCP_NODELAY, "tcp_nodelay"),
 	I(IPPROTO_TCP, TCP_CORK, "tcp_cork"),
@@ -115,6 +122,10 @@ static const struct sockopt_desc table[] = {
 	I(IPPROTO_TCP, TCP_TX_DELAY, "tcp_tx_delay"),
 	/* A ULP (kTLS, ...) carries state of its own. */
 	{ IPPROTO_TCP, TCP_ULP, "TCP_ULP", "tcp_ulp", SOCKOPT_STR, 0, true, 0 },
+	/* Without a key of its own a socket reads the namespace's: recorded
+	 * only when it differs. */
+	{ IPPROTO_TCP, TCP_FASTOPEN_KEY, "TCP_FASTOPEN_KEY", "tcp_fastopen_key", SOCKOPT_BYTES,
+	  0, false, 0 },
 
 	I(IPPROTO_IP, IP_TOS, "ip_tos"),
 	I(IPPROTO_IP, IP_TTL, "ip_ttl"),
@@ -163,6 +174,24 @@ static const struct sockopt_desc table[] = {
 	I(IPPROTO_IPV6, IPV6_RECVFRAGSIZE, "ipv6_recvfragsize"),
 	I(IPPROTO_IPV6, IPV6_RECVERR_RFC4884, "ipv6_recverr_rfc4884"),
 	I(IPPROTO_IPV6, IPV6_UNICAST_IF, "ipv6_unicast_if"),
+	I(IPPROTO_IPV6, IPV6_RECVPATHMTU, "ipv6_recvpathmtu"),
+	I(IPPROTO_IPV6, IPV6_RECVRTHDR, "ipv6_recvrthdr"),
+	I(IPPROTO_IPV6, IPV6_RECVHOPOPTS, "ipv6_recvhopopts"),
+	I(IPPROTO_IPV6, IPV6_RECVDSTOPTS, "ipv6_recvdstopts"),
+	I(IPPROTO_IPV6, IPV6_FLOWINFO, "ipv6_flowinfo"),
+	I(IPPROTO_IPV6, IPV6_FLOWINFO_SEND, "ipv6_flowinfo_send"),
+	I(IPPROTO_IPV6, IPV6_ADDR_PREFERENCES, "ipv6_addr_preferences"),
+	I(IPPROTO_IPV6, IPV6_2292PKTINFO, "ipv6_2292pktinfo"),
+	I(IPPROTO_IPV6, IPV6_2292HOPLIMIT, "ipv6_2292hoplimit"),
+	I(IPPROTO_IPV6, IPV6_2292HOPOPTS, "ipv6_2292hopopts"),
+	I(IPPROTO_IPV6, IPV6_2292DSTOPTS, "ipv6_2292dstopts"),
+	I(IPPROTO_IPV6, IPV6_2292RTHDR, "ipv6_2292rthdr"),
+	I(IPPROTO_IPV6, IPV6_ROUTER_ALERT_ISOLATE, "ipv6_router_alert_isolate"),
+	{ IPPROTO_IPV6, IPV6_HOPOPTS, "IPV6_HOPOPTS", "ipv6_hopopts", SOCKOPT_BYTES, 0, false, 0 },
+	{ IPPROTO_IPV6, IPV6_RTHDRDSTOPTS, "IPV6_RTHDRDSTOPTS", "ipv6_rthdrdstopts", SOCKOPT_BYTES,
+	  0, false, 0 },
+	{ IPPROTO_IPV6, IPV6_RTHDR, "IPV6_RTHDR", "ipv6_rthdr", SOCKOPT_BYTES, 0, false, 0 },
+	{ IPPROTO_IPV6, IPV6_DSTOPTS, "IPV6_DSTOPTS", "ipv6_dstopts", SOCKOPT_BYTES, 0, false, 0 },
 };
 
 const struct sockopt_desc *sockopts_table(size_t *nr)
@@ -357,8 +386,10 @@ static void get_opt(int fd, const struct sockopt_desc *d, struct sockopt_val *v)
 		len = sizeof(struct linger);
 		break;
 	case SOCKOPT_STR:
-	case SOCKOPT_BYTES:
 		len = 64;
+		break;
+	case SOCKOPT_BYTES:
+		len = 2048;     /* an IPv6 extension header: 8 * 256 at most */
 		break;
 	case SOCKOPT_FILTER:
 		/* optlen counts struct sock_filter blocks here; 0 asks how many. */
@@ -478,19 +509,25 @@ int sockopts_restore(int fd, int family, int type, int protocol, const SkOpts *o
 		return fresh;
 	if (!v)
 		return -ENOMEM;
-	for (i = 0; i < ARRAY_SIZE(table); i++) {
-		if (!wanted(opts, &table[i], fresh, &v->want))
-			continue;
-		get_opt(fd, &table[i], &v->cur);
-		if (sockopt_val_eq(&v->cur, &v->want))
-			continue;
-		ret = set_opt(fd, &table[i], &v->want);
-		if (ret)
-			goto err;
+	/* Again while something changed: setting one option may change
+	 * another set before it (IP_TOS sets SO_PRIORITY). */
+	for (int pass = 0, changed = 1; changed && pass < 3; pass++) {
+		changed = 0;
+		for (i = 0; i < ARRAY_SIZE(table); i++) {
+			if (!wanted(opts, &table[i], fresh, &v->want))
+				continue;
+			get_opt(fd, &table[i], &v->cur);
+			if (sockopt_val_eq(&v->cur, &v->want))
+				continue;
+			ret = set_opt(fd, &table[i], &v->want);
+			if (ret)
+				goto err;
+			changed = 1;
+		}
 	}
 	/* Read all back: one option may change another (a buffer size sets
 	 * SO_BUF_LOCK, a low mark may grow the buffer). */
-	step = "reads back differently after setting it";
+	step = "reading it back";
 	for (i = 0; i < ARRAY_SIZE(table); i++) {
 		if (!wanted(opts, &table[i], fresh, &v->want))
 			continue;
@@ -502,13 +539,12 @@ int sockopts_restore(int fd, int family, int type, int protocol, const SkOpts *o
 	}
 	return 0;
 err:
-	if (v->want.len == sizeof(int) && table[i].type != SOCKOPT_STR &&
-	    table[i].type != SOCKOPT_BYTES)
-		pr_err("%s: %s %d: %s: %s", what, table[i].name, val_int(&v->want), step,
-		       errstr(ret));
+	if (ret == -EIO)
+		pr_err("%s: %s set to %d (%u bytes) reads back %d (%u bytes)", what,
+		       table[i].name, val_int(&v->want), v->want.len, val_int(&v->cur), v->cur.len);
 	else
-		pr_err("%s: %s (%u bytes): %s: %s", what, table[i].name, v->want.len, step,
-		       errstr(ret));
+		pr_err("%s: %s %d (%u bytes): %s: %s", what, table[i].name, val_int(&v->want),
+		       v->want.len, step, errstr(ret));
 	return ret;
 }
 

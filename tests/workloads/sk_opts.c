@@ -69,7 +69,9 @@ static const struct { int level, opt; const char *name; } opts[] = {
 	O(IPPROTO_IP, IP_MULTICAST_IF), O(IPPROTO_IP, IP_UNICAST_IF),
 	O(IPPROTO_IPV6, IPV6_TCLASS), O(IPPROTO_IPV6, IPV6_UNICAST_HOPS),
 	O(IPPROTO_IPV6, IPV6_RECVPKTINFO), O(IPPROTO_IPV6, IPV6_V6ONLY),
-	O(IPPROTO_IPV6, IPV6_MULTICAST_HOPS),
+	O(IPPROTO_IPV6, IPV6_MULTICAST_HOPS), O(IPPROTO_IPV6, IPV6_RECVHOPOPTS),
+	O(IPPROTO_IPV6, IPV6_HOPOPTS), O(IPPROTO_IPV6, IPV6_ADDR_PREFERENCES),
+	O(SOL_SOCKET, SO_PEEK_OFF),
 #undef O
 };
 #define NOPT (sizeof(opts) / sizeof(opts[0]))
@@ -167,7 +169,6 @@ static void make_all(void)
 	set_raw(sk[0], SOL_SOCKET, SO_LINGER, &l, sizeof(l), "SO_LINGER");
 	seti(sk[0], SOL_SOCKET, SO_RCVBUF, 65536, "SO_RCVBUF");
 	seti(sk[0], SOL_SOCKET, SO_SNDBUF, 50000, "SO_SNDBUF");
-	seti(sk[0], SOL_SOCKET, SO_PRIORITY, 5, "SO_PRIORITY");
 	seti(sk[0], SOL_SOCKET, SO_MARK, 42, "SO_MARK");
 	seti(sk[0], SOL_SOCKET, SO_RCVLOWAT, 10, "SO_RCVLOWAT");
 	timeo(sk[0], SO_RCVTIMEO_OLD, 1, 500000);
@@ -189,6 +190,8 @@ static void make_all(void)
 	seti(sk[0], IPPROTO_TCP, TCP_LINGER2, 30, "TCP_LINGER2");
 	seti(sk[0], IPPROTO_TCP, TCP_WINDOW_CLAMP, 20000, "TCP_WINDOW_CLAMP");
 	seti(sk[0], IPPROTO_IP, IP_TOS, 0x10, "IP_TOS");
+	/* after IP_TOS, which sets the priority from the TOS */
+	seti(sk[0], SOL_SOCKET, SO_PRIORITY, 5, "SO_PRIORITY");
 	seti(sk[0], IPPROTO_IP, IP_TTL, 33, "IP_TTL");
 	seti(sk[0], IPPROTO_IP, IP_FREEBIND, 1, "IP_FREEBIND");
 	seti(sk[0], IPPROTO_IP, IP_TRANSPARENT, 1, "IP_TRANSPARENT");
@@ -227,6 +230,16 @@ static void make_all(void)
 	seti(sk[2], IPPROTO_IPV6, IPV6_UNICAST_HOPS, 7, "IPV6_UNICAST_HOPS");
 	seti(sk[2], IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
 	seti(sk[2], IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 9, "IPV6_MULTICAST_HOPS");
+	seti(sk[2], IPPROTO_IPV6, IPV6_RECVHOPOPTS, 1, "IPV6_RECVHOPOPTS");
+	seti(sk[2], IPPROTO_IPV6, IPV6_ADDR_PREFERENCES, 2 /* IPV6_PREFER_SRC_PUBLIC */,
+	     "IPV6_ADDR_PREFERENCES");
+	{
+		/* a sticky hop-by-hop header: next header, length 0, PadN of 4 */
+		static const unsigned char hop[8] = { 0, 0, 1, 4, 0, 0, 0, 0 };
+
+		set_raw(sk[2], IPPROTO_IPV6, IPV6_HOPOPTS, hop, sizeof(hop), "IPV6_HOPOPTS");
+	}
+	seti(sk[2], SOL_SOCKET, SO_PEEK_OFF, 0, "SO_PEEK_OFF");
 	bind_lo(sk[2], AF_INET6);
 
 	sk[3] = socket(AF_INET, SOCK_STREAM, 0);
