@@ -548,87 +548,109 @@ err:
 	return ret;
 }
 
-/* Multicast groups the socket joined: /proc/net/igmp lists the groups
- * of every device, MCAST_MSFILTER says whether this socket is among their
- * members (EADDRNOTAVAIL if not). */
+int sockopts_mcast_parse(const char *buf, int family, struct sockopt_mcast **groups,
+			 size_t *nr)
+{
+	unsigned int ifindex = 0;
+	size_t n = 0;
+	struct sockopt_mcast *g = NULL, *ng;
+
+	for (const char *line = buf, *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
+		struct sockopt_mcast m = { .family = family };
+		unsigned int idx, a4;
+		char dev[32], hex[33];
+
+		nl = strchr(line, '\n');
+		if (family == AF_INET && line[0] != '\t') {
+			/* "1\tlo        :     1      V3": groups of ifindex 1 follow */
+			if (sscanf(line, "%u %31s", &idx, dev) == 2)
+				ifindex = idx;
+			continue;
+		}
+		if (family == AF_INET) {
+			/* "\t\t\t\t010000E0     1 0:00000000\t\t0": the __be32 in hex */
+			if (!ifindex || sscanf(line, " %8x", &a4) != 1)
+				continue;
+			m.ifindex = ifindex;
+			memcpy(m.addr, &a4, 4);
+		} else {
+			/* "1    lo              ff020000000000000000000000000001     1 ..." */
+			if (sscanf(line, "%u %31s %32[0-9a-f]", &idx, dev, hex) != 3 ||
+			    strlen(hex) != 32)
+				continue;
+			m.ifindex = idx;
+			for (int k = 0; k < 16; k++) {
+				unsigned int byte;
+
+				if (sscanf(hex + 2 * k, "%2x", &byte) != 1)
+					break;
+				m.addr[k] = byte;
+			}
+		}
+		ng = realloc(g, (n + 1) * sizeof(*g));
+		if (!ng) {
+			free(g);
+			return -ENOMEM;
+		}
+		g = ng;
+		g[n++] = m;
+	}
+	*groups = g;
+	*nr = n;
+	return 0;
+}
+
+/* Multicast groups the socket joined: /proc/net/igmp* list the groups of
+ * every device, MCAST_MSFILTER says whether this socket is among their
+ * members (EADDRNOTAVAIL if not). An IPv6 socket may have joined IPv4
+ * groups too. */
 static int check_mcast(int fd, int family, const char *what)
 {
+	static const char *const path[2] = { "/proc/net/igmp", "/proc/net/igmp6" };
+	_cleanup_free_ struct sockopt_mcast *g = NULL;
 	_cleanup_free_ char *buf = NULL;
-	unsigned int ifindex = 0;
-	size_t blen;
-	char *line, *save = NULL;
-	int ret;
+	size_t len, nr = 0, i = 0;
+	int f, ret = 0;
 
-	if (family != AF_INET && family != AF_INET6)
-		return 0;
-	ret = read_file("/proc/net/igmp", 1 << 20, &buf, &blen);
-	if (ret)
-		goto read_err;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct group_filter gf;
-		struct sockaddr_in *sin = (struct sockaddr_in *)&gf.gf_group;
-		socklen_t len = GROUP_FILTER_SIZE(0);
-		unsigned int idx, addr;
-		char dev[32];
-
-		if (sscanf(line, "%u %31s", &idx, dev) == 2 && line[0] != '\t') {
-			ifindex = idx;
+	for (f = 0; f < (family == AF_INET6 ? 2 : family == AF_INET ? 1 : 0) && !ret; f++) {
+		free(buf);
+		free(g);
+		buf = NULL;
+		g = NULL;
+		ret = read_file(path[f], 1 << 20, &buf, &len);
+		if (ret == -ENOENT) {       /* no multicast in this kernel */
+			ret = 0;
 			continue;
 		}
-		if (line[0] != '\t' || sscanf(line, " %x", &addr) != 1 || !ifindex)
-			continue;
-		memset(&gf, 0, sizeof(gf));
-		gf.gf_interface = ifindex;
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = addr;    /* printed as the raw __be32 */
-		if (getsockopt(fd, IPPROTO_IP, MCAST_MSFILTER, &gf, &len) == 0) {
-			char a[INET_ADDRSTRLEN];
+		if (!ret)
+			ret = sockopts_mcast_parse(buf, f ? AF_INET6 : AF_INET, &g, &nr);
+		for (i = 0; !ret && i < nr; i++) {
+			struct group_filter gf = { .gf_interface = g[i].ifindex };
+			struct sockaddr_in *sin = (struct sockaddr_in *)&gf.gf_group;
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&gf.gf_group;
+			socklen_t glen = GROUP_FILTER_SIZE(0);
 
-			inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
-			pr_err("%s: it is a member of multicast group %s (interface %u); "
-			       "minicr cannot restore multicast memberships", what, a, ifindex);
-			return -EOPNOTSUPP;
+			if (f) {
+				sin6->sin6_family = AF_INET6;
+				memcpy(&sin6->sin6_addr, g[i].addr, 16);
+			} else {
+				sin->sin_family = AF_INET;
+				memcpy(&sin->sin_addr, g[i].addr, 4);
+			}
+			if (!getsockopt(fd, f ? IPPROTO_IPV6 : IPPROTO_IP, MCAST_MSFILTER, &gf, &glen))
+				ret = -EOPNOTSUPP;
 		}
 	}
-	free(buf);
-	buf = NULL;
-	if (family != AF_INET6)
-		return 0;
-	ret = read_file("/proc/net/igmp6", 1 << 20, &buf, &blen);
-	if (ret)
-		goto read_err;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct group_filter gf;
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&gf.gf_group;
-		socklen_t len = GROUP_FILTER_SIZE(0);
-		char dev[32], hex[33];
-		unsigned int idx;
+	if (ret == -EOPNOTSUPP) {
+		char a[INET6_ADDRSTRLEN];
 
-		if (sscanf(line, "%u %31s %32s", &idx, dev, hex) != 3 || strlen(hex) != 32)
-			continue;
-		memset(&gf, 0, sizeof(gf));
-		gf.gf_interface = idx;
-		sin6->sin6_family = AF_INET6;
-		for (int k = 0; k < 16; k++) {
-			unsigned int byte;
-
-			sscanf(hex + 2 * k, "%2x", &byte);
-			sin6->sin6_addr.s6_addr[k] = byte;
-		}
-		if (getsockopt(fd, IPPROTO_IPV6, MCAST_MSFILTER, &gf, &len) == 0) {
-			char a[INET6_ADDRSTRLEN];
-
-			inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
-			pr_err("%s: it is a member of multicast group %s (interface %u); "
-			       "minicr cannot restore multicast memberships", what, a, idx);
-			return -EOPNOTSUPP;
-		}
+		i--;
+		inet_ntop(g[i].family, g[i].addr, a, sizeof(a));
+		pr_err("%s: it is a member of multicast group %s (interface %u); minicr cannot "
+		       "restore multicast memberships", what, a, g[i].ifindex);
+	} else if (ret) {
+		pr_err("%s: reading the multicast groups (%s): %s", what, path[f - 1], errstr(ret));
 	}
-	return 0;
-read_err:
-	if (ret == -ENOENT)
-		return 0;       /* no multicast support in the kernel */
-	pr_err("%s: reading the multicast groups (/proc/net/igmp*): %s", what, errstr(ret));
 	return ret;
 }
 

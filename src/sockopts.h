@@ -79,6 +79,18 @@ int sockopt_record(SkOpts *o, const struct sockopt_desc *d, const struct sockopt
 /* d's field of o into v; 0 if present, -ENOENT if absent. */
 int sockopt_recorded(const SkOpts *o, const struct sockopt_desc *d, struct sockopt_val *v);
 
+/* A multicast group some device of the namespace joined. */
+struct sockopt_mcast {
+	int family;             /* AF_INET, AF_INET6 */
+	unsigned int ifindex;
+	uint8_t addr[16];       /* network order; 4 bytes for AF_INET */
+};
+/* The groups in the text of /proc/net/igmp (family AF_INET) or
+ * /proc/net/igmp6 (AF_INET6); lines it does not know are skipped.
+ * *groups is malloc'd (NULL if none). */
+int sockopts_mcast_parse(const char *buf, int family, struct sockopt_mcast **groups,
+			 size_t *nr);
+
 /* ---- kernel ---- */
 
 /* *out: NULL when every option is at its default; freed with the entry. */

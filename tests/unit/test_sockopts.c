@@ -194,12 +194,58 @@ static void test_record(void **state)
 	free(o.filter.data);
 }
 
+static void test_mcast_parse(void **state)
+{
+	static const char igmp[] =
+		"Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n"
+		"1\tlo        :     2      V3\n"
+		"\t\t\t\t070707EF     1 0:00000000\t\t0\n"
+		"\t\t\t\t010000E0     1 0:00000000\t\t0\n"
+		"4\teth0      :     1      V3\n"
+		"\t\t\t\t010000E0     1 0:00000000\t\t0";      /* no final newline */
+	static const char igmp6[] =
+		"1    lo              ff020000000000000000000000000001     1 0000000C 0\n"
+		"3    eth0            ff0200000000000000000001ff4d1a2b     1 00000004 0\n"
+		"garbage\n";
+	static const uint8_t g239[4] = { 239, 7, 7, 7 }, all[4] = { 224, 0, 0, 1 };
+	struct sockopt_mcast *g;
+	size_t nr;
+
+	(void)state;
+	assert_int_equal(sockopts_mcast_parse(igmp, AF_INET, &g, &nr), 0);
+	assert_int_equal(nr, 3);
+	assert_int_equal(g[0].family, AF_INET);
+	assert_int_equal(g[0].ifindex, 1);
+	assert_memory_equal(g[0].addr, g239, 4);
+	assert_int_equal(g[1].ifindex, 1);
+	assert_memory_equal(g[1].addr, all, 4);
+	assert_int_equal(g[2].ifindex, 4);
+	assert_memory_equal(g[2].addr, all, 4);
+	free(g);
+
+	assert_int_equal(sockopts_mcast_parse(igmp6, AF_INET6, &g, &nr), 0);
+	assert_int_equal(nr, 2);
+	assert_int_equal(g[0].family, AF_INET6);
+	assert_int_equal(g[0].ifindex, 1);
+	assert_int_equal(g[0].addr[0], 0xff);
+	assert_int_equal(g[0].addr[1], 0x02);
+	assert_int_equal(g[0].addr[15], 0x01);
+	assert_int_equal(g[1].ifindex, 3);
+	assert_int_equal(g[1].addr[13], 0x4d);
+	free(g);
+
+	assert_int_equal(sockopts_mcast_parse("", AF_INET, &g, &nr), 0);
+	assert_int_equal(nr, 0);
+	free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_fields),
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_record),
+		cmocka_unit_test(test_mcast_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
