@@ -173,6 +173,11 @@ static int inet_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 		       "accept queue is empty", fi->pid, fi->fd, fi->link, src, ii->rqueue);
 		return -EOPNOTSUPP;
 	}
+	if (ii && ii->md5) {
+		pr_err("task %d: fd %d (%s): TCP socket on %s has TCP_MD5SIG keys; minicr cannot "
+		       "read them back to restore them", fi->pid, fi->fd, fi->link, src);
+		return -EOPNOTSUPP;
+	}
 	/* Reading them would consume them (MSG_PEEK sees only the first),
 	 * and resending could not give them their senders' addresses. */
 	if (ii && proto == IPPROTO_UDP && ii->rqueue) {

@@ -37,6 +37,9 @@
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
 #endif
+#ifndef TCP_AO_INFO
+#define TCP_AO_INFO 40
+#endif
 #ifndef IPV6_FLOWINFO
 #define IPV6_FLOWINFO 11
 #endif
@@ -122,6 +125,8 @@ static const struct sockopt_desc table[] = {
 	I(IPPROTO_TCP, TCP_TX_DELAY, "tcp_tx_delay"),
 	/* A ULP (kTLS, ...) carries state of its own. */
 	{ IPPROTO_TCP, TCP_ULP, "TCP_ULP", "tcp_ulp", SOCKOPT_STR, 0, true, 0 },
+	/* TCP-AO keys cannot be read back (no field: refused when set). */
+	{ IPPROTO_TCP, TCP_AO_INFO, "TCP_AO_INFO", NULL, SOCKOPT_BYTES, 0, true, 0 },
 	/* Without a key of its own a socket reads the namespace's: recorded
 	 * only when it differs. */
 	{ IPPROTO_TCP, TCP_FASTOPEN_KEY, "TCP_FASTOPEN_KEY", "tcp_fastopen_key", SOCKOPT_BYTES,
@@ -235,8 +240,12 @@ int sockopt_decide(const struct sockopt_desc *d, const struct sockopt_val *cur,
 		return !!(buf_lock & d->lock_bit);
 	if (sockopt_val_eq(cur, dflt))
 		return 0;
-	if (d->refuse) {
+	if (d->refuse && d->type == SOCKOPT_STR) {
 		snprintf(why, len, "%s is set (%.*s)", d->name, (int)cur->len, (const char *)cur->data);
+		return -EOPNOTSUPP;
+	}
+	if (d->refuse) {
+		snprintf(why, len, "%s is set", d->name);
 		return -EOPNOTSUPP;
 	}
 	if (d->refuse_bits && ((uint32_t)val_int(cur) & d->refuse_bits)) {
@@ -249,6 +258,8 @@ int sockopt_decide(const struct sockopt_desc *d, const struct sockopt_val *cur,
 
 static const ProtobufCFieldDescriptor *field_of(const struct sockopt_desc *d)
 {
+	if (!d->field)
+		return NULL;
 	return protobuf_c_message_descriptor_get_field_by_name(&sk_opts__descriptor, d->field);
 }
 

@@ -10,7 +10,7 @@
  * restores the record on a second fresh socket and reads it back: an
  * option that would not come back the same refuses the dump. Refused too,
  * naming the option: an eBPF filter (SO_GET_FILTER cannot read it),
- * a ULP (TCP_ULP), SO_TIMESTAMPING with OPT_ID or BIND_PHC (state
+ * a ULP (TCP_ULP), TCP-AO keys, SO_TIMESTAMPING with OPT_ID or BIND_PHC (state
  * getsockopt does not show), membership of a multicast group, an option
  * the task's socket cannot report while a fresh one can.
  *
@@ -46,7 +46,7 @@ enum sockopt_type {
 struct sockopt_desc {
 	int level, optname;
 	const char *name;       /* "SO_KEEPALIVE": for messages */
-	const char *field;      /* SkOpts field */
+	const char *field;      /* SkOpts field; NULL: never recorded (refused) */
 	enum sockopt_type type;
 	/* SOCKOPT_INT: bits of state getsockopt() does not show; refused. */
 	uint32_t refuse_bits;

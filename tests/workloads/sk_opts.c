@@ -12,7 +12,8 @@
  *
  * CASE makes state minicr must refuse: "ebpf" (an eBPF socket filter),
  * "udp-queued" (a datagram waiting on a UDP socket), "mcast" (a multicast
- * group joined), "unix-pending-data" (a unix connection not yet accepted
+ * group joined), "tcp-md5" (a TCP listener with an MD5 signature key),
+ * "unix-pending-data" (a unix connection not yet accepted
  * that already carries data). DIR/ready then; it just sleeps. */
 #include <stddef.h>
 #include <arpa/inet.h>
@@ -326,6 +327,19 @@ static void make_refused(const char *c)
 		if (getsockname(fd, (struct sockaddr *)&a, &len) < 0 ||
 		    sendto(fd, "hello", 5, 0, (struct sockaddr *)&a, len) != 5)
 			die("sending to itself");
+	} else if (!strcmp(c, "tcp-md5")) {
+		struct tcp_md5sig k = { .tcpm_keylen = 6 };
+		struct sockaddr_in *peer = (struct sockaddr_in *)&k.tcpm_addr;
+
+		close(fd);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		peer->sin_family = AF_INET;
+		peer->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		memcpy(k.tcpm_key, "secret", 6);
+		set_raw(fd, IPPROTO_TCP, TCP_MD5SIG, &k, sizeof(k), "TCP_MD5SIG");
+		bind_lo(fd, AF_INET);
+		if (listen(fd, 1) < 0)
+			die("listen");
 	} else if (!strcmp(c, "mcast")) {
 		struct ip_mreqn m = { .imr_multiaddr.s_addr = inet_addr("239.7.7.7"),
 				      .imr_ifindex = 1 };

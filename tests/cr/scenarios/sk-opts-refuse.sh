@@ -1,6 +1,7 @@
 # Socket state minicr cannot restore is refused at dump, naming task, fd
 # and the state, and the tree runs on untraced: an eBPF socket filter, a
-# datagram queued on a UDP socket, a multicast group joined, a unix
+# datagram queued on a UDP socket, a multicast group joined, a TCP
+# listener with an MD5 signature key, a unix
 # connection not yet accepted that already carries data.
 FLAVORS="host pidns"
 
@@ -25,5 +26,6 @@ scenario_main() {
 	refuse ebpf "eBPF socket filter"
 	refuse udp-queued "datagrams queued"
 	refuse mcast "multicast group 239.7.7.7"
+	refuse tcp-md5 "TCP_MD5SIG keys"
 	refuse unix-pending-data "pending connection 1 .*already carries data"
 }

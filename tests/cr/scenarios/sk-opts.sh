@@ -1,8 +1,7 @@
 # Socket options away from their defaults come back exactly, also on
-# another host (migrate)
-# (minicr-test-skopts): a TCP listener (keepalive, linger, locked buffers,
-# timeouts, TCP_* and IP_* options, bound device, a locked classic BPF
-# filter...), IPv4 and IPv6 UDP sockets, an unbound TCP socket, a unix
+# another host (migrate), in minicr-test-skopts: a TCP listener
+# (keepalive, linger, locked buffers, timeouts, TCP_* and IP_* options,
+# bound device, a locked classic BPF filter...), IPv4 and IPv6 UDP sockets, an unbound TCP socket, a unix
 # stream pair and a unix datagram socket. The workload reads every option
 # back after the restore and compares it with what it read before.
 FLAVORS="host pidns migrate"
