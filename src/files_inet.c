@@ -15,6 +15,7 @@
 #include "log.h"
 #include "sk-inet.pb-c.h"
 #include "sk_inet_diag.h"
+#include "sockopts.h"
 #include "util.h"
 
 #ifndef SO_BINDTOIFINDEX
@@ -127,7 +128,7 @@ static int inet_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	const struct inet_diag_table *t = diag_table();
 	const struct inet_diag_info *ii = t ? sk_inet_diag_find(t, fi->st.st_ino) : NULL;
 	int fd, dom, type, proto, v, ret;
-	char src[80], dst[80];
+	char src[80], dst[80], what[128];
 	InetSkEntry *e;
 	size_t alen;
 
@@ -172,9 +173,19 @@ static int inet_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 		       "accept queue is empty", fi->pid, fi->fd, fi->link, src, ii->rqueue);
 		return -EOPNOTSUPP;
 	}
-	if (ii && proto == IPPROTO_UDP && ii->rqueue)
-		pr_warn("task %d: fd %d (%s): UDP socket on %s: %u bytes of queued datagrams are "
-			"not restored", fi->pid, fi->fd, fi->link, src, ii->rqueue);
+	if (ii && ii->md5) {
+		pr_err("task %d: fd %d (%s): TCP socket on %s has TCP_MD5SIG keys; minicr cannot "
+		       "read them back to restore them", fi->pid, fi->fd, fi->link, src);
+		return -EOPNOTSUPP;
+	}
+	/* Reading them would consume them (MSG_PEEK sees only the first),
+	 * and resending could not give them their senders' addresses. */
+	if (ii && proto == IPPROTO_UDP && ii->rqueue) {
+		pr_err("task %d: fd %d (%s): UDP socket on %s has %u bytes of datagrams queued; "
+		       "minicr cannot restore them; dump when they are read", fi->pid, fi->fd,
+		       fi->link, src, ii->rqueue);
+		return -EOPNOTSUPP;
+	}
 
 	e = malloc(sizeof(*e));
 	if (!e)
@@ -220,7 +231,8 @@ static int inet_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 		e->has_v6only = 1;
 		e->v6only = !!v;
 	}
-	return 0;
+	snprintf(what, sizeof(what), "task %d: fd %d (%s)", fi->pid, fi->fd, fi->link);
+	return sockopts_dump(fd, dom, type, proto, what, &e->opts);     /* logs */
 sockopt_err:
 	pr_err("task %d: fd %d (%s): getsockopt: %s", fi->pid, fi->fd, fi->link, errstr(ret));
 	return ret;
@@ -263,7 +275,7 @@ static int inet_open(struct files_rst *r, const FileEntry *fe)
 	const InetSkEntry *e = fe->inet;
 	_cleanup_close_ int fd = -1;
 	struct sockaddr_storage ss;
-	char src[80], dst[80];
+	char src[80], dst[80], what[128];
 	const char *step;
 	socklen_t len;
 	int ret;
@@ -283,12 +295,16 @@ static int inet_open(struct files_rst *r, const FileEntry *fe)
 		return ret;
 	}
 	sk_inet_diag_addr_str(e->family, e->src_addr.data, e->src_port, src, sizeof(src));
+	snprintf(what, sizeof(what), "file %u (socket %s)", fe->id, src);
 	fd = socket(e->family, e->type | SOCK_CLOEXEC, e->protocol);
 	if (fd < 0) {
 		ret = -errno;
 		step = "socket()";
 		goto err;
 	}
+	ret = sockopts_restore(fd, e->family, e->type, e->protocol, e->opts, what);
+	if (ret)
+		return ret;     /* logged, naming the option */
 	step = "setsockopt(SO_REUSEADDR)";
 	if (e->reuseaddr && (ret = set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1)))
 		goto err;
@@ -301,7 +317,8 @@ static int inet_open(struct files_rst *r, const FileEntry *fe)
 	    (ret = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, e->v6only)))
 		goto err;
 	step = "setsockopt(SO_BINDTOIFINDEX)";
-	if (e->has_ifindex && e->ifindex &&
+	/* A device recorded by name wins: the index may differ on another host. */
+	if (e->has_ifindex && e->ifindex && !(e->opts && e->opts->bind_device) &&
 	    (ret = set_int(fd, SOL_SOCKET, SO_BINDTOIFINDEX, e->ifindex)))
 		goto err;
 	if (e->src_port) {

@@ -6,7 +6,8 @@
  * frozen). The receive queue is read without consuming it: MSG_PEEK at
  * SO_PEEK_OFF offsets on minicr's pidfd_getfd copy, one entry per
  * datagram/record, then SO_PEEK_OFF back to what the task had (recorded
- * and set again at restore if it set one). Refused, naming task and
+ * and set again at restore if it set one); other options by
+ * src/sockopts.h. Refused, naming task and
  * fd: file descriptors in flight (SCM_RIGHTS), a pending connection whose
  * client is outside the tree or already sent data, queued datagrams of an
  * unnamed socket not connected both ways, a datagram socket connected one
@@ -43,6 +44,7 @@
 #include "log.h"
 #include "sk-unix.pb-c.h"
 #include "sk_diag.h"
+#include "sockopts.h"
 #include "util.h"
 
 #define RCV_SHUTDOWN  1
@@ -244,20 +246,6 @@ out:
 	return ret;
 }
 
-static int get_int_opt(int fd, int opt, const char *name, const char *what, uint32_t *v)
-{
-	socklen_t len = sizeof(int);
-	int val, ret;
-
-	if (getsockopt(fd, SOL_SOCKET, opt, &val, &len) < 0) {
-		ret = -errno;
-		pr_err("%s: getsockopt %s: %s", what, name, errstr(ret));
-		return ret;
-	}
-	*v = val;
-	return 0;
-}
-
 /* A listener's accepted sockets in the tree whose peer is in the tree too
  * or closed (those are restored through it). */
 static int find_accepted(const struct files_dump *d, const struct unix_diag_info *l,
@@ -291,7 +279,6 @@ static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	int fd, ret, peek_off = -1;
 	UnixSkEntry *se;
 	char what[96];
-	uint32_t v;
 
 	snprintf(what, sizeof(what), "task %d: fd %d (%s)", fi->pid, fi->fd, fi->link);
 	if (!ui)
@@ -339,6 +326,15 @@ static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 				pr_err("%s: its pending connection %zu comes from %s; minicr "
 				       "cannot dump it", what, i + 1,
 				       ui->icons[i] ? "a socket outside the tree" : "a closed socket");
+				return -EOPNOTSUPP;
+			}
+			/* The client's data waits in the embryo socket, which
+			 * no fd names and unix_diag does not list (the client
+			 * reports peer 0): its send queue tells. */
+			if (diag_find(ui->icons[i]) && diag_find(ui->icons[i])->wqueue) {
+				pr_err("%s: its pending connection %zu (from socket:[%u]) already "
+				       "carries data; minicr cannot dump it", what, i + 1,
+				       ui->icons[i]);
 				return -EOPNOTSUPP;
 			}
 			se->pending_file_ids[se->n_pending_file_ids++] = pfi->file_id;
@@ -414,12 +410,9 @@ static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	fd = files_dump_local_fd(d, fi);
 	if (fd < 0)
 		return fd;
-	if ((ret = get_int_opt(fd, SO_SNDBUF, "SO_SNDBUF", what, &se->sndbuf)) ||
-	    (ret = get_int_opt(fd, SO_RCVBUF, "SO_RCVBUF", what, &se->rcvbuf)) ||
-	    (ret = get_int_opt(fd, SO_PASSCRED, "SO_PASSCRED", what, &v)))
+	ret = sockopts_dump(fd, AF_UNIX, ui->type, 0, what, &se->opts);     /* logs */
+	if (ret)
 		return ret;
-	se->has_sndbuf = se->has_rcvbuf = se->has_passcred = 1;
-	se->passcred = !!v;
 	if (ui->state == TCP_LISTEN)
 		return 0;
 	ret = peek_queue(fd, ui->type, ui->shutdown & RCV_SHUTDOWN, what, &q, &peek_off);
@@ -504,31 +497,14 @@ static int set_opts(int fd, const FileEntry *fe, const char *what)
 	const UnixSkEntry *se = fe->unix_sk;
 	int v, ret;
 
-	if (se->has_sndbuf) {
-		v = se->sndbuf / 2;     /* the kernel doubles what is set */
-		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) < 0)
-			goto fail;
+	ret = sockopts_restore(fd, AF_UNIX, se->type, 0, se->opts, what);     /* logs */
+	if (ret || !se->has_peek_off)
+		return ret;
+	v = se->peek_off;
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)) < 0) {
+		ret = -errno;
+		pr_err("%s: setsockopt SO_PEEK_OFF %d: %s", what, v, errstr(ret));
 	}
-	if (se->has_rcvbuf) {
-		v = se->rcvbuf / 2;
-		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
-			goto fail;
-	}
-	if (se->passcred) {
-		v = 1;
-		if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &v, sizeof(v)) < 0)
-			goto fail;
-	}
-	if (se->has_peek_off) {
-		v = se->peek_off;
-		if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)) < 0)
-			goto fail;
-	}
-	return 0;
-fail:
-	ret = -errno;
-	pr_err("%s: setsockopt (buffer sizes, SO_PASSCRED, SO_PEEK_OFF): %s", what,
-	       errstr(ret));
 	return ret;
 }
 

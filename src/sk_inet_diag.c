@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
+#include <netlink/attr.h>
 #include <netlink/msg.h>
 
 #include "log.h"
@@ -18,6 +19,8 @@ int sk_inet_diag_parse(const struct nlmsghdr *nlh, uint8_t protocol, struct inet
 		       const char **why)
 {
 	const struct inet_diag_msg *m;
+	struct nlattr *a;
+	int rem;
 
 	memset(ii, 0, sizeof(*ii));
 	if (!nlmsg_valid_hdr(nlh, sizeof(*m))) {
@@ -40,6 +43,10 @@ int sk_inet_diag_parse(const struct nlmsghdr *nlh, uint8_t protocol, struct inet
 	ii->ifindex = m->id.idiag_if;
 	ii->rqueue = m->idiag_rqueue;
 	ii->wqueue = m->idiag_wqueue;
+	/* Sent to a CAP_NET_ADMIN requester only: no getsockopt() reads it. */
+	nlmsg_for_each_attr(a, nlh, sizeof(*m), rem)
+		if (nla_type(a) == INET_DIAG_MD5SIG)
+			ii->md5 = true;
 	return 0;
 }
 
@@ -98,6 +105,8 @@ int sk_inet_diag_collect(struct inet_diag_table *t)
 			.sdiag_family = q[i].family,
 			.sdiag_protocol = q[i].protocol,
 			.idiag_states = ~0U,
+			/* TCP's MD5 keys come only with its tcp_info */
+			.idiag_ext = q[i].protocol == IPPROTO_TCP ? 1 << (INET_DIAG_INFO - 1) : 0,
 		};
 		struct collect_ctx c = { t, q[i].protocol };
 

@@ -31,6 +31,7 @@ struct inet_diag_info {
 	uint32_t ifindex;           /* bound device, 0 if none */
 	/* Listener: connections waiting in the accept queue, and the backlog. */
 	uint32_t rqueue, wqueue;
+	bool md5;                   /* TCP_MD5SIG keys (INET_DIAG_MD5SIG) */
 };
 
 int sk_inet_diag_parse(const struct nlmsghdr *nlh, uint8_t protocol, struct inet_diag_info *ii,
