@@ -79,6 +79,7 @@ struct files_dump {
 	FileEntry **files;      /* index id - 1 */
 	size_t *first;          /* index id - 1: its first fd in fds */
 	size_t nr_files;
+	const struct pstree *tree;
 };
 
 size_t files_dump_nr_fds(const struct files_dump *d)
@@ -339,6 +340,63 @@ static int kcmp_same(void *ctx, size_t i, size_t j)
 	return r == 0 ? 0 : 1;
 }
 
+/* Is the F_SETOWN_EX owner (type, pid as minicr sees it) in the tree? */
+static bool owner_in_tree(const struct files_dump *d, int type, pid_t pid)
+{
+	for (size_t i = 0; i < d->tree->nr_tasks; i++) {
+		const struct pstree_task *t = d->tree->tasks[i];
+
+		if (t->zombie)
+			continue;
+		if (type == F_OWNER_PID && t->pid == pid)
+			return true;
+		if (type == F_OWNER_PGRP && getpgid(t->pid) == pid)
+			return true;
+		for (size_t k = 0; type == F_OWNER_TID && k < t->nr_tids; k++)
+			if (t->tids[k] == pid)
+				return true;
+	}
+	return false;
+}
+
+/* fe->owner and fe->signum: F_SETOWN_EX and F_SETSIG belong to the open
+ * file description and are not in fdinfo; read on minicr's copy. */
+static int dump_owner(struct files_dump *d, const struct fd_dump_info *fi, FileEntry *fe)
+{
+	static const char *const types[] = { "thread", "process", "process group" };
+	struct f_owner_ex o;
+	int fd, sig, ret;
+
+	fd = files_dump_local_fd(d, fi);   /* logs */
+	if (fd < 0)
+		return fd;
+	sig = fcntl(fd, F_GETSIG);
+	if (sig < 0 || fcntl(fd, F_GETOWN_EX, &o) < 0) {
+		ret = -errno;
+		pr_err("task %d: fd %d (%s): F_GETSIG/F_GETOWN_EX: %s", fi->pid, fi->fd, fi->link,
+		       errstr(ret));
+		return ret;
+	}
+	fe->has_signum = sig != 0;
+	fe->signum = sig;
+	if (!o.pid)
+		return 0;
+	if ((unsigned)o.type > F_OWNER_PGRP || !owner_in_tree(d, o.type, o.pid)) {
+		pr_err("task %d: fd %d (%s): its F_SETOWN owner, %s %d, is %s; minicr restores "
+		       "owners inside the tree only", fi->pid, fi->fd, fi->link,
+		       (unsigned)o.type <= F_OWNER_PGRP ? types[o.type] : "of unknown type", o.pid,
+		       (unsigned)o.type <= F_OWNER_PGRP ? "outside the tree (or gone)" : "unknown");
+		return -EOPNOTSUPP;
+	}
+	fe->owner = malloc(sizeof(*fe->owner));
+	if (!fe->owner)
+		return -ENOMEM;
+	file_owner__init(fe->owner);
+	fe->owner->type = (FileOwnerType)o.type;
+	fe->owner->pid = o.pid;
+	return 0;
+}
+
 /* Core fields of fi's open file description, then the kind's part. */
 static int dump_file(struct files_dump *d, const struct fd_dump_info *fi, FileEntry **out)
 {
@@ -363,7 +421,9 @@ static int dump_file(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	fe->size = fi->st.st_size;
 	fe->mode = fi->st.st_mode;
 	fe->rdev = fi->st.st_rdev;
-	ret = fi->ops->dump(d, fi, fe);
+	ret = dump_owner(d, fi, fe);
+	if (!ret)
+		ret = fi->ops->dump(d, fi, fe);
 	if (ret)
 		pr_err("task %d: fd %d (%s, %s): cannot dump it: %s", fi->pid, fi->fd, fi->link,
 		       fi->ops->name, errstr(ret));
@@ -563,6 +623,7 @@ int files_dump_collect(struct files_dump **out, const struct pstree *tree)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
+	d->tree = tree;
 	d->tasks = calloc(tree->nr_tasks ? tree->nr_tasks : 1, sizeof(*d->tasks));
 	if (!d->tasks) {
 		ret = -ENOMEM;
@@ -717,6 +778,7 @@ struct rst_file {
 	int ctl_fd;                     /* minicr's, -1 until opened */
 	bool ready;                     /* position, flags, locks set on ctl_fd */
 	bool posted;                    /* post_install() done */
+	bool async_set;                 /* O_ASYNC set by a task (set_async()) */
 };
 
 struct inherit {
@@ -733,6 +795,8 @@ struct files_rst {
 	size_t nr_files;
 	struct inherit *inh;
 	size_t nr_inh;
+	const struct rst_task *tasks;   /* files_rst_set_tasks() */
+	size_t nr_tasks;
 };
 
 static struct files_rst *rst;
@@ -1006,6 +1070,69 @@ bool files_rst_same_host(const struct files_rst *r)
 
 #define SETFL_MASK (O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME)
 
+void files_rst_set_tasks(const struct rst_task *tasks, size_t nr)
+{
+	if (rst) {
+		rst->tasks = tasks;
+		rst->nr_tasks = nr;
+	}
+}
+
+/* The recorded owner as minicr sees it now, 0 if no restored task has
+ * it. A process group is found through a member: its leader may have been
+ * a helper that is gone. */
+static pid_t owner_now(const struct files_rst *r, const FileOwner *o)
+{
+	for (size_t i = 0; i < r->nr_tasks; i++) {
+		const struct rst_task *t = &r->tasks[i];
+
+		if (!t->core)
+			continue;
+		if (o->type == FILE_OWNER_TYPE__OWNER_PID && t->pe->pid == o->pid)
+			return t->pid;
+		if (o->type == FILE_OWNER_TYPE__OWNER_PGRP && t->pe->pgid == o->pid)
+			return getpgid(t->pid);
+		for (size_t k = 0; o->type == FILE_OWNER_TYPE__OWNER_TID &&
+		     k < t->pe->n_threads && k < t->nr_tids; k++)
+			if (t->pe->threads[k] == o->pid)
+				return t->tids[k];
+	}
+	return 0;
+}
+
+/* F_SETSIG and F_SETOWN_EX on minicr's fd, before O_ASYNC is set. The
+ * owner records minicr's uid/euid (root) for the SIGIO permission check,
+ * not those of whoever set it at dump time, which the kernel does not
+ * show. */
+static int set_owner(const struct files_rst *r, const FileEntry *fe, int fd, const char *who)
+{
+	struct f_owner_ex o = { 0 };
+	int ret;
+
+	if (fe->has_signum && fe->signum && fcntl(fd, F_SETSIG, (int)fe->signum) < 0) {
+		ret = -errno;
+		pr_err("%s: file %u (%s): F_SETSIG %u: %s", who, fe->id, fe->path ? fe->path : "?",
+		       fe->signum, errstr(ret));
+		return ret;
+	}
+	if (!fe->owner)
+		return 0;
+	o.type = (enum __pid_type)fe->owner->type;
+	o.pid = owner_now(r, fe->owner);
+	if (o.pid <= 0) {
+		pr_err("%s: file %u (%s): its F_SETOWN owner (type %d, %d) is not a restored task",
+		       who, fe->id, fe->path ? fe->path : "?", (int)fe->owner->type, fe->owner->pid);
+		return -ESRCH;
+	}
+	if (fcntl(fd, F_SETOWN_EX, &o) < 0) {
+		ret = -errno;
+		pr_err("%s: file %u (%s): F_SETOWN_EX(type %d, %d): %s", who, fe->id,
+		       fe->path ? fe->path : "?", o.type, o.pid, errstr(ret));
+		return ret;
+	}
+	return 0;
+}
+
 /* minicr's fd for f, opened by its kind on first use, with the recorded
  * position and status flags (both belong to the open file description, so
  * the task sees them). */
@@ -1065,9 +1192,15 @@ static int ctl_fd(struct files_rst *r, struct rst_file *f, const char *who)
 		       fe->path ? fe->path : "?", fe->pos, errstr(ret ? ret : -EIO));
 		return ret ? ret : -EIO;
 	}
+	ret = set_owner(r, fe, f->ctl_fd, who);
+	if (ret)
+		return ret;
+	/* O_ASYNC is set by the task (set_async()); off here, so that an open()
+	 * that set it leaves no SIGIO registration under minicr's fd. */
 	fl = fcntl(f->ctl_fd, F_GETFL);
-	if (fl >= 0 && (fl & SETFL_MASK) != (int)(fe->flags & SETFL_MASK))
-		fl = fcntl(f->ctl_fd, F_SETFL, (fl & ~SETFL_MASK) | (fe->flags & SETFL_MASK));
+	if (fl >= 0 && (fl & SETFL_MASK) != (int)(fe->flags & SETFL_MASK & ~O_ASYNC))
+		fl = fcntl(f->ctl_fd, F_SETFL,
+			   (fl & ~SETFL_MASK) | (fe->flags & SETFL_MASK & ~O_ASYNC));
 	if (fl < 0) {
 		ret = -errno;
 		pr_err("%s: file %u (%s): status flags 0%o: %s", who, fe->id,
@@ -1198,6 +1331,30 @@ static int install_one(struct rst_call *c, long pidfd, const FdEntry *e, int ctl
 	return r < 0 ? r : 0;
 }
 
+/* O_ASYNC, in the first task that installs the file, through its fd: the
+ * kernel's SIGIO registration (fasync) keeps the fd number it was set
+ * through, which the signal carries in si_fd (F_SETSIG). */
+static int set_async(struct files_rst *r, struct rst_call *c, const struct task_fds *t)
+{
+	char what[160];
+	long ret;
+
+	for (size_t i = 0; i < t->nr; i++) {
+		struct rst_file *f = find_file(r, t->e[i]->file_id);
+
+		if (f->async_set || !(f->fe->flags & O_ASYNC))
+			continue;
+		f->async_set = true;
+		snprintf(what, sizeof(what), "fd %d (%s): fcntl(F_SETFL, 0%o)", t->e[i]->fd,
+			 f->fe->path ? f->fe->path : "?", f->fe->flags & SETFL_MASK);
+		ret = rst_call(c, what, __NR_fcntl, t->e[i]->fd, F_SETFL,
+			       f->fe->flags & SETFL_MASK, 0, 0, 0);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 /* POSIX locks belong to the process: the task takes them itself, through
  * one of its fds of the file, once per file. */
 static int take_posix_locks(struct files_rst *r, struct rst_call *c, pid_t img_pid,
@@ -1305,6 +1462,8 @@ int files_rst_task(struct rst_call *c, pid_t img_pid)
 		f->posted = true;
 		ret = f->ops->post_install(r, c, f->fe, t.e[i]->fd, f->ctl_fd);
 	}
+	if (!ret)
+		ret = set_async(r, c, &t);
 	if (!ret)
 		ret = take_posix_locks(r, c, img_pid, &t);
 	if (!ret)
