@@ -436,6 +436,20 @@ static bool same_lock(const FileLockEntry *a, const FileLockEntry *b)
 	       a->len == b->len && a->owner == b->owner;
 }
 
+/* The task to take a flock again, fi being the file's first fd: /proc/locks
+ * names a flock by the PID of the task that took it, so the one that did
+ * (pid), if it holds the file; else fi's task. A task sharing its
+ * parent's fd table installs nothing itself: the table's first task. */
+static pid_t flock_taker(const struct files_dump *d, const struct fd_dump_info *fi, pid_t pid)
+{
+	pid_t taker = fi->pid;
+
+	for (size_t i = 0; i < d->nr; i++)
+		if (d->fds[i].file_id == fi->file_id && d->fds[i].pid == pid)
+			taker = pid;
+	return find_task(d, taker)->table_owner;
+}
+
 /* The "lock:" lines of fi's fdinfo into fe->locks. The kernel lists, for
  * an fd, the flock and OFD locks of its open file description and the
  * POSIX locks its task took through it: the former are taken from the
@@ -495,6 +509,10 @@ static int collect_locks(const struct files_dump *d, const struct fd_dump_info *
 		if (l.kind == FILE_LOCK_KIND__LOCK_POSIX) {
 			le->has_owner = 1;
 			le->owner = fi->pid;
+		}
+		if (l.kind == FILE_LOCK_KIND__LOCK_FLOCK) {
+			le->has_owner = 1;
+			le->owner = flock_taker(d, fi, l.pid);
 		}
 		for (size_t k = 0; k < fe->n_locks && !dup; k++)
 			dup = same_lock(fe->locks[k], le);
@@ -1136,8 +1154,9 @@ static int set_owner(const struct files_rst *r, const FileEntry *fe, int fd, con
 /* minicr's fd for f, opened by its kind on first use, with the recorded
  * position and status flags (both belong to the open file description, so
  * the task sees them). */
-/* flock and OFD locks belong to the open file description: minicr takes
- * them on its own fd, and the task's fds share them. */
+/* OFD locks (and flocks of older images) belong to the open file
+ * description: minicr takes them on its own fd, and the task's fds share
+ * them. */
 static int take_file_locks(const FileEntry *fe, int fd, const char *who)
 {
 	for (size_t i = 0; i < fe->n_locks; i++) {
@@ -1146,6 +1165,8 @@ static int take_file_locks(const FileEntry *fe, int fd, const char *who)
 				    .l_start = le->start, .l_len = le->len };
 		int r;
 
+		if (le->kind == FILE_LOCK_KIND__LOCK_FLOCK && le->has_owner)
+			continue;   /* taken by its task: take_task_locks() */
 		if (le->kind == FILE_LOCK_KIND__LOCK_FLOCK)
 			r = flock(fd, (le->write ? LOCK_EX : LOCK_SH) | LOCK_NB);
 		else if (le->kind == FILE_LOCK_KIND__LOCK_OFD)
@@ -1356,8 +1377,10 @@ static int set_async(struct files_rst *r, struct rst_call *c, const struct task_
 }
 
 /* POSIX locks belong to the process: the task takes them itself, through
- * one of its fds of the file, once per file. */
-static int take_posix_locks(struct files_rst *r, struct rst_call *c, pid_t img_pid,
+ * one of its fds of the file, once per file. So are flocks (of the open
+ * file description), so that /proc/locks names the task that took them,
+ * not minicr. */
+static int take_task_locks(struct files_rst *r, struct rst_call *c, pid_t img_pid,
 			    const struct task_fds *t)
 {
 	_cleanup_free_ bool *done = calloc(r->nr_files + 1, sizeof(*done));
@@ -1378,8 +1401,20 @@ static int take_posix_locks(struct files_rst *r, struct rst_call *c, pid_t img_p
 					    .l_whence = SEEK_SET, .l_start = le->start,
 					    .l_len = le->len };
 
-			if (le->kind != FILE_LOCK_KIND__LOCK_POSIX || le->owner != img_pid)
+			if ((le->kind != FILE_LOCK_KIND__LOCK_POSIX &&
+			     le->kind != FILE_LOCK_KIND__LOCK_FLOCK) || !le->has_owner ||
+			    le->owner != img_pid)
 				continue;
+			if (le->kind == FILE_LOCK_KIND__LOCK_FLOCK) {
+				snprintf(what, sizeof(what), "fd %d (%s): flock(%s)", t->e[i]->fd,
+					 f->fe->path ? f->fe->path : "?",
+					 le->write ? "LOCK_EX" : "LOCK_SH");
+				ret = rst_call(c, what, __NR_flock, t->e[i]->fd,
+					       (le->write ? LOCK_EX : LOCK_SH) | LOCK_NB, 0, 0, 0, 0);
+				if (ret < 0)
+					return ret;
+				continue;
+			}
 			ret = rst_call_put(c, 0, &fl, sizeof(fl));
 			if (ret)
 				return ret;
@@ -1465,7 +1500,7 @@ int files_rst_task(struct rst_call *c, pid_t img_pid)
 	if (!ret)
 		ret = set_async(r, c, &t);
 	if (!ret)
-		ret = take_posix_locks(r, c, img_pid, &t);
+		ret = take_task_locks(r, c, img_pid, &t);
 	if (!ret)
 		pr_debug("task %d: %zu fds installed", pid, t.nr);
 out:

@@ -31,43 +31,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "selfcheck.h"
+
 #define GIB (1ULL << 30)
 #define DATA_AT (512ULL << 20)
 #define UID 1234
 #define GID 2345
 
 static const char *dir;
-static char status_path[4096];
 
-static void put_status(const char *fmt, ...)
-{
-	char buf[512], tmp[4200];
-	va_list ap;
-	FILE *f;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", status_path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return;
-	fprintf(f, "%s\n", buf);
-	fclose(f);
-	rename(tmp, status_path);
-}
-
-static char why[400];
-
-static bool bad(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	return false;
-}
 
 static void pattern(char *buf, size_t n, int seed)
 {
