@@ -248,8 +248,8 @@ static int read_fd(pid_t pid, int fd, struct fd_dump_info *fi)
 	fi->fdinfo = info;
 	fi->pos = parsed.pos;
 	fi->flags = parsed.flags;
-	/* Leases first: a lease also sets O_ASYNC, which the kinds refuse
-	 * with a less telling message. */
+	/* Leases first, before any kind takes the fd: a lease is not restored
+	 * (its SIGIO owner would come back as a plain F_SETOWN). */
 	for (const char *l = strstr(info, "\nlock:"); l; l = strstr(l + 1, "\nlock:")) {
 		struct files_lock lk;
 

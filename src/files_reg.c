@@ -158,7 +158,8 @@ static int dump_path(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	int flags;
 
 	(void)d;
-	/* Refused at dump rather than at restore. */
+	/* Whatever files_reg_open_flags() would refuse at restore is refused
+	 * here, before anything is written. */
 	if (files_reg_open_flags(fe, &flags, why, sizeof(why))) {
 		pr_err("task %d: fd %d (%s) %s", fi->pid, fi->fd, fi->link, why);
 		return -EOPNOTSUPP;

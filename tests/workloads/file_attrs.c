@@ -125,7 +125,7 @@ static int setup_sparse(void)
 
 	snprintf(p, sizeof(p), "%s/ghost.dat", dir);
 	fd = open(p, O_RDWR | O_CREAT | O_EXCL, 0600);
-	if (make_sparse(&sp[0], fd, "deleted file", GIB, DATA_AT, 0640, 1) || unlink(p))
+	if (make_sparse(&sp[0], fd, "deleted file", GIB, DATA_AT, 04750, 1) || unlink(p))
 		return -1;
 	if (make_sparse(&sp[1], memfd_create("fattrs", 0), "memfd", GIB, 1 << 20, 0604, 2))
 		return -1;
