@@ -362,7 +362,8 @@ static int dump_ghost(struct files_dump *d, const struct fd_dump_info *fi, FileE
 	int ret;
 
 	ret = dump_path(d, fi, fe);
-	if (!ret)
+	/* A second open of the inode has no content of its own. */
+	if (!ret && !same_inode_as(d, fi))
 		ret = dump_extents(fi, fe, "a deleted file");
 	if (ret)
 		return ret;
@@ -389,7 +390,8 @@ static int dump_memfd(struct files_dump *d, const struct fd_dump_info *fi, FileE
 	int fd, seals, ret;
 
 	ret = dump_path(d, fi, fe);
-	if (!ret)
+	/* A second open of the inode has no content of its own. */
+	if (!ret && !same_inode_as(d, fi))
 		ret = dump_extents(fi, fe, "a memfd");
 	if (ret)
 		return ret;
