@@ -81,6 +81,7 @@ struct files_dump {
 	FileEntry **files;      /* index id - 1 */
 	size_t *first;          /* index id - 1: its first fd in fds */
 	size_t nr_files;
+	const struct pstree *tree;
 };
 
 size_t files_dump_nr_fds(const struct files_dump *d)
@@ -249,8 +250,8 @@ static int read_fd(pid_t pid, int fd, struct fd_dump_info *fi, struct refusals *
 	fi->fdinfo = info;
 	fi->pos = parsed.pos;
 	fi->flags = parsed.flags;
-	/* Leases first: a lease also sets O_ASYNC, which the kinds refuse
-	 * with a less telling message. */
+	/* Leases first, before any kind takes the fd: a lease is not restored
+	 * (its SIGIO owner would come back as a plain F_SETOWN). */
 	for (const char *l = strstr(info, "\nlock:"); l; l = strstr(l + 1, "\nlock:")) {
 		struct files_lock lk;
 
@@ -339,6 +340,63 @@ static int same_file(void *ctx, size_t i, size_t j)
 	return r == 0 ? 0 : 1;
 }
 
+/* Is the F_SETOWN_EX owner (type, pid as minicr sees it) in the tree? */
+static bool owner_in_tree(const struct files_dump *d, int type, pid_t pid)
+{
+	for (size_t i = 0; i < d->tree->nr_tasks; i++) {
+		const struct pstree_task *t = d->tree->tasks[i];
+
+		if (t->zombie)
+			continue;
+		if (type == F_OWNER_PID && t->pid == pid)
+			return true;
+		if (type == F_OWNER_PGRP && getpgid(t->pid) == pid)
+			return true;
+		for (size_t k = 0; type == F_OWNER_TID && k < t->nr_tids; k++)
+			if (t->tids[k] == pid)
+				return true;
+	}
+	return false;
+}
+
+/* fe->owner and fe->signum: F_SETOWN_EX and F_SETSIG belong to the open
+ * file description and are not in fdinfo; read on minicr's copy. */
+static int dump_owner(struct files_dump *d, const struct fd_dump_info *fi, FileEntry *fe)
+{
+	static const char *const types[] = { "thread", "process", "process group" };
+	struct f_owner_ex o;
+	int fd, sig, ret;
+
+	fd = files_dump_local_fd(d, fi);   /* logs */
+	if (fd < 0)
+		return fd;
+	sig = fcntl(fd, F_GETSIG);
+	if (sig < 0 || fcntl(fd, F_GETOWN_EX, &o) < 0) {
+		ret = -errno;
+		pr_err("task %d: fd %d (%s): F_GETSIG/F_GETOWN_EX: %s", fi->pid, fi->fd, fi->link,
+		       errstr(ret));
+		return ret;
+	}
+	fe->has_signum = sig != 0;
+	fe->signum = sig;
+	if (!o.pid)
+		return 0;
+	if ((unsigned)o.type > F_OWNER_PGRP || !owner_in_tree(d, o.type, o.pid)) {
+		pr_err("task %d: fd %d (%s): its F_SETOWN owner, %s %d, is %s; minicr restores "
+		       "owners inside the tree only", fi->pid, fi->fd, fi->link,
+		       (unsigned)o.type <= F_OWNER_PGRP ? types[o.type] : "of unknown type", o.pid,
+		       (unsigned)o.type <= F_OWNER_PGRP ? "outside the tree (or gone)" : "unknown");
+		return -EOPNOTSUPP;
+	}
+	fe->owner = malloc(sizeof(*fe->owner));
+	if (!fe->owner)
+		return -ENOMEM;
+	file_owner__init(fe->owner);
+	fe->owner->type = (FileOwnerType)o.type;
+	fe->owner->pid = o.pid;
+	return 0;
+}
+
 /* Core fields of fi's open file description, then the kind's part. */
 static int dump_file(struct files_dump *d, const struct fd_dump_info *fi, FileEntry **out)
 {
@@ -363,7 +421,9 @@ static int dump_file(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	fe->size = fi->st.st_size;
 	fe->mode = fi->st.st_mode;
 	fe->rdev = fi->st.st_rdev;
-	ret = fi->ops->dump(d, fi, fe);
+	ret = dump_owner(d, fi, fe);
+	if (!ret)
+		ret = fi->ops->dump(d, fi, fe);
 	if (ret)
 		pr_err("task %d: fd %d (%s, %s): cannot dump it: %s", fi->pid, fi->fd, fi->link,
 		       fi->ops->name, errstr(ret));
@@ -374,6 +434,20 @@ static bool same_lock(const FileLockEntry *a, const FileLockEntry *b)
 {
 	return a->kind == b->kind && a->write == b->write && a->start == b->start &&
 	       a->len == b->len && a->owner == b->owner;
+}
+
+/* The task to take a flock again, fi being the file's first fd: /proc/locks
+ * names a flock by the PID of the task that took it, so the one that did
+ * (pid), if it holds the file; else fi's task. A task sharing its
+ * parent's fd table installs nothing itself: the table's first task. */
+static pid_t flock_taker(const struct files_dump *d, const struct fd_dump_info *fi, pid_t pid)
+{
+	pid_t taker = fi->pid;
+
+	for (size_t i = 0; i < d->nr; i++)
+		if (d->fds[i].file_id == fi->file_id && d->fds[i].pid == pid)
+			taker = pid;
+	return find_task(d, taker)->table_owner;
 }
 
 /* The "lock:" lines of fi's fdinfo into fe->locks. The kernel lists, for
@@ -435,6 +509,10 @@ static int collect_locks(const struct files_dump *d, const struct fd_dump_info *
 		if (l.kind == FILE_LOCK_KIND__LOCK_POSIX) {
 			le->has_owner = 1;
 			le->owner = fi->pid;
+		}
+		if (l.kind == FILE_LOCK_KIND__LOCK_FLOCK) {
+			le->has_owner = 1;
+			le->owner = flock_taker(d, fi, l.pid);
 		}
 		for (size_t k = 0; k < fe->n_locks && !dup; k++)
 			dup = same_lock(fe->locks[k], le);
@@ -546,6 +624,7 @@ int files_dump_collect(struct files_dump **out, const struct pstree *tree, struc
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
+	d->tree = tree;
 	d->tasks = calloc(tree->nr_tasks ? tree->nr_tasks : 1, sizeof(*d->tasks));
 	if (!d->tasks) {
 		ret = -ENOMEM;
@@ -703,6 +782,7 @@ struct rst_file {
 	int ctl_fd;                     /* minicr's, -1 until opened */
 	bool ready;                     /* position, flags, locks set on ctl_fd */
 	bool posted;                    /* post_install() done */
+	bool async_set;                 /* O_ASYNC set by a task (set_async()) */
 };
 
 struct inherit {
@@ -719,6 +799,8 @@ struct files_rst {
 	size_t nr_files;
 	struct inherit *inh;
 	size_t nr_inh;
+	const struct rst_task *tasks;   /* files_rst_set_tasks() */
+	size_t nr_tasks;
 };
 
 static struct files_rst *rst;
@@ -992,11 +1074,75 @@ bool files_rst_same_host(const struct files_rst *r)
 
 #define SETFL_MASK (O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME)
 
+void files_rst_set_tasks(const struct rst_task *tasks, size_t nr)
+{
+	if (rst) {
+		rst->tasks = tasks;
+		rst->nr_tasks = nr;
+	}
+}
+
+/* The recorded owner as minicr sees it now, 0 if no restored task has
+ * it. A process group is found through a member: its leader may have been
+ * a helper that is gone. */
+static pid_t owner_now(const struct files_rst *r, const FileOwner *o)
+{
+	for (size_t i = 0; i < r->nr_tasks; i++) {
+		const struct rst_task *t = &r->tasks[i];
+
+		if (!t->core)
+			continue;
+		if (o->type == FILE_OWNER_TYPE__OWNER_PID && t->pe->pid == o->pid)
+			return t->pid;
+		if (o->type == FILE_OWNER_TYPE__OWNER_PGRP && t->pe->pgid == o->pid)
+			return getpgid(t->pid);
+		for (size_t k = 0; o->type == FILE_OWNER_TYPE__OWNER_TID &&
+		     k < t->pe->n_threads && k < t->nr_tids; k++)
+			if (t->pe->threads[k] == o->pid)
+				return t->tids[k];
+	}
+	return 0;
+}
+
+/* F_SETSIG and F_SETOWN_EX on minicr's fd, before O_ASYNC is set. The
+ * owner records minicr's uid/euid (root) for the SIGIO permission check,
+ * not those of whoever set it at dump time, which the kernel does not
+ * show. */
+static int set_owner(const struct files_rst *r, const FileEntry *fe, int fd, const char *who)
+{
+	struct f_owner_ex o = { 0 };
+	int ret;
+
+	if (fe->has_signum && fe->signum && fcntl(fd, F_SETSIG, (int)fe->signum) < 0) {
+		ret = -errno;
+		pr_err("%s: file %u (%s): F_SETSIG %u: %s", who, fe->id, fe->path ? fe->path : "?",
+		       fe->signum, errstr(ret));
+		return ret;
+	}
+	if (!fe->owner)
+		return 0;
+	o.type = (enum __pid_type)fe->owner->type;
+	o.pid = owner_now(r, fe->owner);
+	if (o.pid <= 0) {
+		pr_err("%s: file %u (%s): its F_SETOWN owner (type %d, %d) is not a restored task",
+		       who, fe->id, fe->path ? fe->path : "?", (int)fe->owner->type, fe->owner->pid);
+		return -ESRCH;
+	}
+	if (fcntl(fd, F_SETOWN_EX, &o) < 0) {
+		ret = -errno;
+		pr_err("%s: file %u (%s): F_SETOWN_EX(type %d, %d): %s", who, fe->id,
+		       fe->path ? fe->path : "?", o.type, o.pid, errstr(ret));
+		return ret;
+	}
+	return 0;
+}
+
 /* minicr's fd for f, opened by its kind on first use, with the recorded
  * position and status flags (both belong to the open file description, so
  * the task sees them). */
-/* flock and OFD locks belong to the open file description: minicr takes
- * them on its own fd, and the task's fds share them. */
+/* OFD locks (and flocks of older images) belong to the open file
+ * description: minicr takes them on its own fd, and the task's fds share
+ * them. */
 static int take_file_locks(const FileEntry *fe, int fd, const char *who)
 {
 	for (size_t i = 0; i < fe->n_locks; i++) {
@@ -1005,6 +1151,8 @@ static int take_file_locks(const FileEntry *fe, int fd, const char *who)
 				    .l_start = le->start, .l_len = le->len };
 		int r;
 
+		if (le->kind == FILE_LOCK_KIND__LOCK_FLOCK && le->has_owner)
+			continue;   /* taken by its task: take_task_locks() */
 		if (le->kind == FILE_LOCK_KIND__LOCK_FLOCK)
 			r = flock(fd, (le->write ? LOCK_EX : LOCK_SH) | LOCK_NB);
 		else if (le->kind == FILE_LOCK_KIND__LOCK_OFD)
@@ -1051,9 +1199,15 @@ static int ctl_fd(struct files_rst *r, struct rst_file *f, const char *who)
 		       fe->path ? fe->path : "?", fe->pos, errstr(ret ? ret : -EIO));
 		return ret ? ret : -EIO;
 	}
+	ret = set_owner(r, fe, f->ctl_fd, who);
+	if (ret)
+		return ret;
+	/* O_ASYNC is set by the task (set_async()); off here, so that an open()
+	 * that set it leaves no SIGIO registration under minicr's fd. */
 	fl = fcntl(f->ctl_fd, F_GETFL);
-	if (fl >= 0 && (fl & SETFL_MASK) != (int)(fe->flags & SETFL_MASK))
-		fl = fcntl(f->ctl_fd, F_SETFL, (fl & ~SETFL_MASK) | (fe->flags & SETFL_MASK));
+	if (fl >= 0 && (fl & SETFL_MASK) != (int)(fe->flags & SETFL_MASK & ~O_ASYNC))
+		fl = fcntl(f->ctl_fd, F_SETFL,
+			   (fl & ~SETFL_MASK) | (fe->flags & SETFL_MASK & ~O_ASYNC));
 	if (fl < 0) {
 		ret = -errno;
 		pr_err("%s: file %u (%s): status flags 0%o: %s", who, fe->id,
@@ -1184,9 +1338,35 @@ static int install_one(struct rst_call *c, long pidfd, const FdEntry *e, int ctl
 	return r < 0 ? r : 0;
 }
 
+/* O_ASYNC, in the first task that installs the file, through its fd: the
+ * kernel's SIGIO registration (fasync) keeps the fd number it was set
+ * through, which the signal carries in si_fd (F_SETSIG). */
+static int set_async(struct files_rst *r, struct rst_call *c, const struct task_fds *t)
+{
+	char what[160];
+	long ret;
+
+	for (size_t i = 0; i < t->nr; i++) {
+		struct rst_file *f = find_file(r, t->e[i]->file_id);
+
+		if (f->async_set || !(f->fe->flags & O_ASYNC))
+			continue;
+		f->async_set = true;
+		snprintf(what, sizeof(what), "fd %d (%s): fcntl(F_SETFL, 0%o)", t->e[i]->fd,
+			 f->fe->path ? f->fe->path : "?", f->fe->flags & SETFL_MASK);
+		ret = rst_call(c, what, __NR_fcntl, t->e[i]->fd, F_SETFL,
+			       f->fe->flags & SETFL_MASK, 0, 0, 0);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 /* POSIX locks belong to the process: the task takes them itself, through
- * one of its fds of the file, once per file. */
-static int take_posix_locks(struct files_rst *r, struct rst_call *c, pid_t img_pid,
+ * one of its fds of the file, once per file. So are flocks (of the open
+ * file description), so that /proc/locks names the task that took them,
+ * not minicr. */
+static int take_task_locks(struct files_rst *r, struct rst_call *c, pid_t img_pid,
 			    const struct task_fds *t)
 {
 	_cleanup_free_ bool *done = calloc(r->nr_files + 1, sizeof(*done));
@@ -1207,8 +1387,20 @@ static int take_posix_locks(struct files_rst *r, struct rst_call *c, pid_t img_p
 					    .l_whence = SEEK_SET, .l_start = le->start,
 					    .l_len = le->len };
 
-			if (le->kind != FILE_LOCK_KIND__LOCK_POSIX || le->owner != img_pid)
+			if ((le->kind != FILE_LOCK_KIND__LOCK_POSIX &&
+			     le->kind != FILE_LOCK_KIND__LOCK_FLOCK) || !le->has_owner ||
+			    le->owner != img_pid)
 				continue;
+			if (le->kind == FILE_LOCK_KIND__LOCK_FLOCK) {
+				snprintf(what, sizeof(what), "fd %d (%s): flock(%s)", t->e[i]->fd,
+					 f->fe->path ? f->fe->path : "?",
+					 le->write ? "LOCK_EX" : "LOCK_SH");
+				ret = rst_call(c, what, __NR_flock, t->e[i]->fd,
+					       (le->write ? LOCK_EX : LOCK_SH) | LOCK_NB, 0, 0, 0, 0);
+				if (ret < 0)
+					return ret;
+				continue;
+			}
 			ret = rst_call_put(c, 0, &fl, sizeof(fl));
 			if (ret)
 				return ret;
@@ -1292,7 +1484,9 @@ int files_rst_task(struct rst_call *c, pid_t img_pid)
 		ret = f->ops->post_install(r, c, f->fe, t.e[i]->fd, f->ctl_fd);
 	}
 	if (!ret)
-		ret = take_posix_locks(r, c, img_pid, &t);
+		ret = set_async(r, c, &t);
+	if (!ret)
+		ret = take_task_locks(r, c, img_pid, &t);
 	if (!ret)
 		pr_debug("task %d: %zu fds installed", pid, t.nr);
 out:

@@ -90,8 +90,10 @@ extern const struct file_ops files_reg_ops, files_dir_ops, files_chr_ops;
 extern const struct file_ops files_ghost_ops, files_memfd_ops;
 extern const struct file_ops files_pipe_ops, files_fifo_ops, files_unix_ops;
 
-/* Largest deleted file or memfd whose content a dump saves. */
+/* Most DATA (holes not counted) of a deleted file or memfd a dump saves,
+ * and most data extents (files.img entries are at most 16 MiB). */
 #define FILES_GHOST_MAX (64ULL << 20)
+#define FILES_GHOST_EXTENTS_MAX 65536
 
 /* ---- dump ---- */
 
@@ -129,6 +131,11 @@ int files_mark_external(const struct fd_dump_info *fi, FileEntry *fe, const char
 int files_rst_init(int dirfd, const char *const *specs, size_t nr_specs);
 int files_rst_task(struct rst_call *c, pid_t img_pid);
 void files_rst_fini(void);
+
+/* Once the tree is built and seized, before files_rst_task(): the tasks,
+ * to map recorded F_SETOWN_EX owners to the PIDs minicr sees. */
+struct rst_task;
+void files_rst_set_tasks(const struct rst_task *tasks, size_t nr);
 
 /* For open hooks. */
 int files_rst_dirfd(const struct files_rst *r);
@@ -197,8 +204,14 @@ int files_inherit_parse(const char *spec, int *fd, const char **key);
 int files_reg_check(const FileEntry *fe, const struct stat *st, bool same_host,
 		    char *why, size_t len);
 /* Flags to reopen fe with: recorded ones without creation bits, O_CLOEXEC
- * and a linked O_TMPFILE, plus O_NOCTTY. -EOPNOTSUPP with why filled for
- * O_ASYNC (needs an owner the image does not record). */
+ * and a linked O_TMPFILE, plus O_NOCTTY, minus O_ASYNC (open() ignores it;
+ * F_SETFL sets it, with the owner). */
 int files_reg_open_flags(const FileEntry *fe, int *flags, char *why, size_t len);
+
+/* Data extents of a deleted file or memfd of size bytes: ascending, not
+ * empty, not overlapping, inside the size. *data gets their total length.
+ * -EINVAL with why filled otherwise. */
+int files_extents_check(FileExtent *const *e, size_t n, uint64_t size, uint64_t *data,
+			char *why, size_t len);
 
 #endif

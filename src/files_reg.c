@@ -98,13 +98,12 @@ int files_reg_open_flags(const FileEntry *fe, int *flags, char *why, size_t len)
 {
 	int f = (int)fe->flags;
 
-	if (f & O_ASYNC) {
-		snprintf(why, len, "has O_ASYNC, which needs an owner the image does not record");
-		return -EOPNOTSUPP;
-	}
+	(void)why;
+	(void)len;
 	/* The file exists and keeps its contents: never create or truncate.
-	 * O_CLOEXEC is per fd (FdEntry). */
-	f &= ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC);
+	 * O_CLOEXEC is per fd (FdEntry). open() ignores O_ASYNC: files.c sets
+	 * it with F_SETFL once the owner is set. */
+	f &= ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC | O_ASYNC);
 	/* A linked O_TMPFILE file still carries __O_TMPFILE|O_DIRECTORY in
 	 * f_flags; reopening with them would make a new temporary file. */
 	if (fe->kind == FD_KIND__FD_REG && (f & __O_TMPFILE) == __O_TMPFILE)
@@ -113,6 +112,25 @@ int files_reg_open_flags(const FileEntry *fe, int *flags, char *why, size_t len)
 	 * a session leader without one must not make it the controlling
 	 * terminal: the recorded session decides that. */
 	*flags = f | O_NOCTTY;
+	return 0;
+}
+
+int files_extents_check(FileExtent *const *e, size_t n, uint64_t size, uint64_t *data,
+			char *why, size_t len)
+{
+	uint64_t end = 0, sum = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!e[i]->len || e[i]->offset < end || e[i]->offset > size ||
+		    e[i]->len > size - e[i]->offset) {
+			snprintf(why, len, "extent %zu (%" PRIu64 "+%" PRIu64 ") is empty, out of "
+				 "order or beyond the size %" PRIu64, i, e[i]->offset, e[i]->len, size);
+			return -EINVAL;
+		}
+		end = e[i]->offset + e[i]->len;
+		sum += e[i]->len;
+	}
+	*data = sum;
 	return 0;
 }
 
@@ -140,7 +158,8 @@ static int dump_path(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	int flags;
 
 	(void)d;
-	/* Refused at dump rather than at restore. */
+	/* Whatever files_reg_open_flags() would refuse at restore is refused
+	 * here, before anything is written. */
 	if (files_reg_open_flags(fe, &flags, why, sizeof(why))) {
 		pr_err("task %d: fd %d (%s) %s", fi->pid, fi->fd, fi->link, why);
 		return -EOPNOTSUPP;
@@ -255,14 +274,86 @@ static uint32_t same_inode_as(const struct files_dump *d, const struct fd_dump_i
 	return best;
 }
 
-static int check_ghost_size(const struct fd_dump_info *fi, const char *what)
+/* A file of its own on fi's inode, read-only: the task's fd may be
+ * write-only, and seeking minicr's pidfd_getfd() copy would move the
+ * task's position. */
+static int open_content(const struct fd_dump_info *fi)
 {
-	if ((uint64_t)fi->st.st_size <= FILES_GHOST_MAX)
-		return 0;
-	pr_err("task %d: fd %d (%s) is %s of %" PRIu64 " bytes; minicr saves the content of "
-	       "deleted files and memfds up to %llu MiB", fi->pid, fi->fd, fi->link, what,
-	       (uint64_t)fi->st.st_size, FILES_GHOST_MAX >> 20);
-	return -EFBIG;
+	char proc_path[64];
+	int fd, ret;
+
+	snprintf(proc_path, sizeof(proc_path), "/proc/%d/fd/%d", fi->pid, fi->fd);
+	fd = open(proc_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("task %d: fd %d (%s): cannot open %s to read its content: %s", fi->pid,
+		       fi->fd, fi->link, proc_path, errstr(ret));
+		return ret;
+	}
+	return fd;
+}
+
+static int add_extent(FileEntry *fe, uint64_t off, uint64_t len)
+{
+	FileExtent **ne, *x = malloc(sizeof(*x));
+
+	if (!x)
+		return -ENOMEM;
+	file_extent__init(x);
+	x->offset = off;
+	x->len = len;
+	ne = realloc(fe->extents, (fe->n_extents + 1) * sizeof(*ne));
+	if (!ne) {
+		free(x);
+		return -ENOMEM;
+	}
+	fe->extents = ne;
+	fe->extents[fe->n_extents++] = x;
+	return 0;
+}
+
+/* fe->extents: the data of a deleted file or memfd, so that holes cost
+ * nothing in the image and come back as holes. Only the data counts
+ * against FILES_GHOST_MAX. */
+static int dump_extents(const struct fd_dump_info *fi, FileEntry *fe, const char *what)
+{
+	uint64_t size = fi->st.st_size, off = 0, data = 0;
+	_cleanup_close_ int fd = -1;
+	int ret;
+
+	fd = open_content(fi);
+	if (fd < 0)
+		return fd;
+	while (off < size) {
+		off_t d = lseek(fd, off, SEEK_DATA), h;
+
+		if (d < 0 && errno == ENXIO)
+			break;
+		h = d < 0 ? -1 : lseek(fd, d, SEEK_HOLE);
+		if (h < 0) {
+			ret = -errno;
+			pr_err("task %d: fd %d (%s): SEEK_DATA/SEEK_HOLE at %" PRIu64 ": %s", fi->pid,
+			       fi->fd, fi->link, off, errstr(ret));
+			return ret;
+		}
+		if ((uint64_t)h > size)
+			h = size;
+		if (h <= d)
+			break;
+		data += h - d;
+		if (data > FILES_GHOST_MAX || fe->n_extents >= FILES_GHOST_EXTENTS_MAX) {
+			pr_err("task %d: fd %d (%s) is %s with %s; minicr saves the data of "
+			       "deleted files and memfds up to %llu MiB in %d extents", fi->pid, fi->fd,
+			       fi->link, what, data > FILES_GHOST_MAX ? "more data" : "more extents",
+			       FILES_GHOST_MAX >> 20, FILES_GHOST_EXTENTS_MAX);
+			return -EFBIG;
+		}
+		ret = add_extent(fe, d, h - d);
+		if (ret)
+			return ret;
+		off = h;
+	}
+	return 0;
 }
 
 static int dump_ghost(struct files_dump *d, const struct fd_dump_info *fi, FileEntry *fe)
@@ -271,8 +362,9 @@ static int dump_ghost(struct files_dump *d, const struct fd_dump_info *fi, FileE
 	int ret;
 
 	ret = dump_path(d, fi, fe);
-	if (!ret)
-		ret = check_ghost_size(fi, "a deleted file");
+	/* A second open of the inode has no content of its own. */
+	if (!ret && !same_inode_as(d, fi))
+		ret = dump_extents(fi, fe, "a deleted file");
 	if (ret)
 		return ret;
 	fe->path[strlen(fe->path) - (has_deleted_suffix(fe->path) ? strlen(DELETED_SUFFIX) : 0)] = '\0';
@@ -298,8 +390,9 @@ static int dump_memfd(struct files_dump *d, const struct fd_dump_info *fi, FileE
 	int fd, seals, ret;
 
 	ret = dump_path(d, fi, fe);
-	if (!ret)
-		ret = check_ghost_size(fi, "a memfd");
+	/* A second open of the inode has no content of its own. */
+	if (!ret && !same_inode_as(d, fi))
+		ret = dump_extents(fi, fe, "a memfd");
 	if (ret)
 		return ret;
 	m = malloc(sizeof(*m));
@@ -311,6 +404,9 @@ static int dump_memfd(struct files_dump *d, const struct fd_dump_info *fi, FileE
 	if (!m->name)
 		return -ENOMEM;
 	m->size = fi->st.st_size;
+	m->has_uid = m->has_gid = 1;
+	m->uid = fi->st.st_uid;
+	m->gid = fi->st.st_gid;
 	m->shared_with = same_inode_as(d, fi);
 	m->has_shared_with = !!m->shared_with;
 	fd = files_dump_local_fd(d, fi);
@@ -327,48 +423,45 @@ static int dump_memfd(struct files_dump *d, const struct fd_dump_info *fi, FileE
 	return 0;
 }
 
-/* ghost-<id>.img: the content, read through minicr's copy of the fd. */
+/* ghost-<id>.img: the bytes of fe->extents, read through a file of its own. */
 static int dump_ghost_data(struct files_dump *d, int dirfd, const FileEntry *fe)
 {
 	const struct fd_dump_info *fi = files_dump_first(d, fe->id);
-	uint64_t size = fe->ghost ? fe->ghost->size : fe->memfd->size;
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_close_ int fd = -1;
 	struct img_writer w;
-	char proc_path[64];
-	int ret;
+	int ret = 0;
 
 	if ((fe->ghost && fe->ghost->shared_with) || (fe->memfd && fe->memfd->shared_with))
 		return 0;
 	if (!fi)
 		return -EINVAL;
-	/* A file of its own, read-only: the task's fd may be write-only. */
-	snprintf(proc_path, sizeof(proc_path), "/proc/%d/fd/%d", fi->pid, fi->fd);
-	fd = open(proc_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		ret = -errno;
-		pr_err("task %d: fd %d (%s): cannot open %s to read its content: %s", fi->pid,
-		       fi->fd, fi->link, proc_path, errstr(ret));
-		return ret;
-	}
+	fd = open_content(fi);
+	if (fd < 0)
+		return fd;
 	buf = malloc(1 << 20);
 	if (!buf)
 		return -ENOMEM;
 	ret = img_writer_open(dirfd, IMG_GHOST, fe->id, &w);   /* logs */
 	if (ret)
 		return ret;
-	for (uint64_t off = 0; off < size && !ret;) {
-		size_t want = size - off < (1 << 20) ? size - off : (1 << 20);
-		ssize_t n = pread(fd, buf, want, off);
+	for (size_t i = 0; i < fe->n_extents && !ret; i++) {
+		uint64_t off = fe->extents[i]->offset, end = off + fe->extents[i]->len;
 
-		if (n <= 0) {
-			ret = n < 0 ? -errno : -EIO;
-			pr_err("task %d: fd %d (%s): reading its content at %" PRIu64 ": %s", fi->pid,
-			       fi->fd, fi->link, off, n < 0 ? errstr(ret) : "shorter than its size");
-			break;
+		while (off < end && !ret) {
+			size_t want = end - off < (1 << 20) ? end - off : (1 << 20);
+			ssize_t n = pread(fd, buf, want, off);
+
+			if (n <= 0) {
+				ret = n < 0 ? -errno : -EIO;
+				pr_err("task %d: fd %d (%s): reading its content at %" PRIu64 ": %s",
+				       fi->pid, fi->fd, fi->link, off,
+				       n < 0 ? errstr(ret) : "shorter than its size");
+				break;
+			}
+			ret = img_writer_raw(&w, buf, n);
+			off += n;
 		}
-		ret = img_writer_raw(&w, buf, n);
-		off += n;
 	}
 	if (ret) {
 		img_writer_abort(&w);
@@ -406,12 +499,17 @@ static int reopen_shared(struct files_rst *r, const FileEntry *fe, uint32_t othe
 	return fd < 0 ? fd : reopen(fd, fe);
 }
 
-/* Copy ghost-<id>.img into fd. */
+/* Write ghost-<id>.img's bytes at fe's extents (the whole file for an
+ * image without extents), then ftruncate() to the size: the rest stays
+ * holes. */
 static int fill_content(struct files_rst *r, const FileEntry *fe, int fd, uint64_t size)
 {
+	FileExtent whole = FILE_EXTENT__INIT, *wp = &whole, *const *ext = fe->extents;
 	_cleanup_free_ char *buf = malloc(1 << 20);
 	_cleanup_close_ int raw = -1;
-	uint64_t have;
+	size_t n_ext = fe->n_extents;
+	uint64_t have, data, src = IMG_HDR_SIZE;
+	char why[160];
 	int ret;
 
 	if (!buf)
@@ -419,24 +517,40 @@ static int fill_content(struct files_rst *r, const FileEntry *fe, int fd, uint64
 	ret = img_raw_open(files_rst_dirfd(r), IMG_GHOST, fe->id, &raw, &have);   /* logs */
 	if (ret)
 		return ret;
-	if (have != size) {
-		pr_err("file %s: ghost-%u.img holds %" PRIu64 " bytes, files.img says %" PRIu64,
-		       fe->path, fe->id, have, size);
-		return -EINVAL;
+	if (!n_ext && have) {
+		whole.offset = 0;
+		whole.len = have;
+		ext = &wp;
+		n_ext = 1;
 	}
-	for (uint64_t off = 0; off < size;) {
-		size_t want = size - off < (1 << 20) ? size - off : (1 << 20);
-		ssize_t n = pread(raw, buf, want, IMG_HDR_SIZE + off);
+	ret = files_extents_check(ext, n_ext, size, &data, why, sizeof(why));
+	if (!ret && have != data) {
+		snprintf(why, sizeof(why), "ghost-%u.img holds %" PRIu64 " bytes, its extents %"
+			 PRIu64, fe->id, have, data);
+		ret = -EINVAL;
+	}
+	if (ret) {
+		pr_err("file %s: %s", fe->path, why);
+		return ret;
+	}
+	for (size_t i = 0; i < n_ext; i++) {
+		uint64_t off = ext[i]->offset, end = off + ext[i]->len;
 
-		if (n <= 0 || pwrite(fd, buf, n, off) != n) {
-			ret = n <= 0 ? (n < 0 ? -errno : -EIO) : -errno;
-			pr_err("file %s: copying its content from ghost-%u.img at %" PRIu64 ": %s",
-			       fe->path, fe->id, off, errstr(ret ? ret : -EIO));
-			return ret ? ret : -EIO;
+		while (off < end) {
+			size_t want = end - off < (1 << 20) ? end - off : (1 << 20);
+			ssize_t n = pread(raw, buf, want, src);
+
+			if (n <= 0 || pwrite(fd, buf, n, off) != n) {
+				ret = n <= 0 ? (n < 0 ? -errno : -EIO) : -errno;
+				ret = ret ? ret : -EIO;
+				pr_err("file %s: copying its content from ghost-%u.img at %" PRIu64 ": %s",
+				       fe->path, fe->id, off, errstr(ret));
+				return ret;
+			}
+			off += n;
+			src += n;
 		}
-		off += n;
 	}
-	/* A sparse tail, and the exact size. */
 	if (ftruncate(fd, size) < 0) {
 		ret = -errno;
 		pr_err("file %s: ftruncate(%" PRIu64 "): %s", fe->path, size, errstr(ret));
@@ -507,8 +621,9 @@ static int open_ghost(struct files_rst *r, const FileEntry *fe)
 	ret = fill_content(r, fe, wfd, g->size);
 	if (ret)
 		return ret;
-	if ((fe->has_mode && fchmod(wfd, fe->mode & 07777) < 0) ||
-	    (g->has_uid && g->has_gid && fchown(wfd, g->uid, g->gid) < 0)) {
+	/* chown() clears set-user-ID and set-group-ID bits: the mode after it. */
+	if ((g->has_uid && g->has_gid && fchown(wfd, g->uid, g->gid) < 0) ||
+	    (fe->has_mode && fchmod(wfd, fe->mode & 07777) < 0)) {
 		ret = -errno;
 		pr_err("file %s: setting mode 0%o and owner %u:%u: %s", fe->path, fe->mode & 07777,
 		       g->uid, g->gid, errstr(ret));
@@ -549,9 +664,11 @@ static int open_memfd(struct files_rst *r, const FileEntry *fe)
 	ret = fill_content(r, fe, wfd, m->size);
 	if (ret)
 		return ret;
-	if (fe->has_mode && fchmod(wfd, fe->mode & 07777) < 0) {
+	if ((m->has_uid && m->has_gid && fchown(wfd, m->uid, m->gid) < 0) ||
+	    (fe->has_mode && fchmod(wfd, fe->mode & 07777) < 0)) {
 		ret = -errno;
-		pr_err("memfd %s: fchmod(0%o): %s", m->name, fe->mode & 07777, errstr(ret));
+		pr_err("memfd %s: setting mode 0%o and owner %u:%u: %s", m->name, fe->mode & 07777,
+		       m->uid, m->gid, errstr(ret));
 		return ret;
 	}
 	fd = reopen(wfd, fe);

@@ -1278,6 +1278,7 @@ int cr_restore(const struct restore_opts *o, int *status)
 	if (ret)
 		goto out;
 	fault_point("after-seize");
+	files_rst_set_tasks(c.tasks, c.nr_pe);
 	mem_used = true;
 	ret = restore_state(&c);
 	if (ret)

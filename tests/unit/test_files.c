@@ -181,9 +181,43 @@ static void test_reg_open_flags(void **state)
 	assert_int_equal(files_reg_open_flags(&e, &f, why, sizeof(why)), 0);
 	assert_int_equal(f, O_RDONLY | O_DIRECTORY | O_NOCTTY);
 
+	/* open() ignores O_ASYNC: F_SETFL sets it once the owner is set. */
 	e.flags = O_RDONLY | O_ASYNC;
-	assert_int_equal(files_reg_open_flags(&e, &f, why, sizeof(why)), -EOPNOTSUPP);
-	assert_non_null(strstr(why, "O_ASYNC"));
+	assert_int_equal(files_reg_open_flags(&e, &f, why, sizeof(why)), 0);
+	assert_int_equal(f, O_RDONLY | O_NOCTTY);
+}
+
+static void test_extents_check(void **state)
+{
+	FileExtent a = FILE_EXTENT__INIT, b = FILE_EXTENT__INIT;
+	FileExtent *e[] = { &a, &b };
+	char why[160];
+	uint64_t data = 99;
+
+	(void)state;
+	/* No extents: all hole. */
+	assert_int_equal(files_extents_check(e, 0, 1 << 30, &data, why, sizeof(why)), 0);
+	assert_int_equal(data, 0);
+	/* 4 KiB at the start and 4 KiB at the end of 1 GiB. */
+	a.offset = 0, a.len = 4096;
+	b.offset = (1 << 30) - 4096, b.len = 4096;
+	assert_int_equal(files_extents_check(e, 2, 1 << 30, &data, why, sizeof(why)), 0);
+	assert_int_equal(data, 8192);
+	/* Beyond the size, even by wrapping around. */
+	assert_int_equal(files_extents_check(e, 2, (1 << 30) - 1, &data, why, sizeof(why)),
+			 -EINVAL);
+	assert_non_null(strstr(why, "extent 1"));
+	b.len = UINT64_MAX;
+	assert_int_equal(files_extents_check(e, 2, 1 << 30, &data, why, sizeof(why)), -EINVAL);
+	/* Overlapping, out of order, empty. */
+	b.offset = 100, b.len = 10;
+	assert_int_equal(files_extents_check(e, 2, 1 << 30, &data, why, sizeof(why)), -EINVAL);
+	b.offset = 4096, b.len = 0;
+	assert_int_equal(files_extents_check(e, 2, 1 << 30, &data, why, sizeof(why)), -EINVAL);
+	/* Adjacent is fine. */
+	b.len = 1;
+	assert_int_equal(files_extents_check(e, 2, 1 << 30, &data, why, sizeof(why)), 0);
+	assert_int_equal(data, 4097);
 }
 
 /* Synthetic kcmp: items share a file when their "file" numbers match. */
@@ -330,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_reg_check_regular),
 		cmocka_unit_test(test_reg_check_devices_and_dirs),
 		cmocka_unit_test(test_reg_open_flags),
+		cmocka_unit_test(test_extents_check),
 		cmocka_unit_test(test_reg_check_append_and_host),
 	};
 
