@@ -988,6 +988,10 @@ static int fill_vma(struct mem_dump *md, pid_t pid, const struct vma *v, VmaEntr
 		e->has_madv = 1;
 		e->madv = v->madv;
 	}
+	e->has_mlock = v->mlock != VMA_MLOCK_NONE;
+	e->mlock = v->mlock;
+	e->has_sealed = e->sealed = v->sealed;
+	e->has_maywrite = e->maywrite = v->maywrite;
 	switch (v->kind) {
 	case VMA_KIND__VMA_FILE_PRIVATE:
 	case VMA_KIND__VMA_FILE_SHARED:

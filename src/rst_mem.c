@@ -21,7 +21,8 @@
  *     madvise state, [anon:name] and guard ranges;
  *  7. write page contents with process_vm_writev, many runs per call, then
  *     give writable-for-restore VMAs their recorded protection;
- *  8. check /proc/PID/maps against the recording.
+ *  8. check /proc/PID/maps against the recording, then mlock and mseal
+ *     what was locked or sealed.
  * rst_mem_finish() sets the recorded dumpable state (after rst_core's
  * credentials, which reset it) and unmaps the trampoline, the task's last
  * remote call. */
@@ -51,6 +52,7 @@
 #include "imgtypes.h"
 #include "log.h"
 #include "mm.pb-c.h"
+#include "proc_maps.h"
 #include "rst_layout.h"
 #include "util.h"
 
@@ -59,6 +61,8 @@
 #define MINICR_ARCH_MAP_VDSO_64              0x2003
 #define MINICR_PR_THP_DISABLE_EXCEPT_ADVISED (1UL << 1)
 #define MINICR_MADV_GUARD_INSTALL            102
+#define MINICR_MLOCK_ONFAULT                 1
+#define MINICR_NR_mseal                      462
 
 struct rseq_conf {              /* struct ptrace_rseq_configuration */
 	uint64_t rseq_abi_pointer;
@@ -986,7 +990,8 @@ static long open_backing(struct mem_ctx *c, const VmaEntry *e)
 	}
 	/* A writable shared mapping needs a writable fd; everything else is
 	 * read from the file only. */
-	flags = e->kind == VMA_KIND__VMA_FILE_SHARED && (e->prot & PROT_WRITE) ? O_RDWR : O_RDONLY;
+	flags = e->kind == VMA_KIND__VMA_FILE_SHARED &&
+		((e->prot & PROT_WRITE) || (e->has_maywrite && e->maywrite)) ? O_RDWR : O_RDONLY;
 	if (c->open_fd >= 0 && c->open_path && !strcmp(c->open_path, path) &&
 	    c->open_flags == flags)
 		return c->open_fd;
@@ -1271,6 +1276,44 @@ static int final_prot(struct mem_ctx *c)
 	return 0;
 }
 
+/* mlock and mseal come last: locking faults in (and copies) every page
+ * of an mlock()ed VMA, so it is done once the contents are there, and a
+ * sealed VMA refuses any later mprotect() or munmap(). */
+static int lock_and_seal(struct mem_ctx *c)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < c->mm->n_vmas; i++) {
+			const VmaEntry *e = c->mm->vmas[i];
+			const char *what;
+			long m;
+
+			if (pass == 0 && e->has_mlock && e->mlock != VMA_MLOCK_NONE) {
+				if (e->mlock != VMA_MLOCK_ALL && e->mlock != VMA_MLOCK_ONFAULT) {
+					pr_err("task %d: mm-%d.img: VMA %llx-%llx has an unknown mlock state %u",
+					       c->pid, c->img_pid, (unsigned long long)e->start,
+					       (unsigned long long)e->end, e->mlock);
+					return -EBADMSG;
+				}
+				what = e->mlock == VMA_MLOCK_ALL ? "mlock" : "mlock2(MLOCK_ONFAULT)";
+				m = rcall(c, __NR_mlock2, e->start, e->end - e->start,
+					  e->mlock == VMA_MLOCK_ONFAULT ? MINICR_MLOCK_ONFAULT : 0, 0, 0, 0);
+			} else if (pass == 1 && e->has_sealed && e->sealed) {
+				what = "mseal";
+				m = rcall(c, MINICR_NR_mseal, e->start, e->end - e->start, 0, 0, 0, 0);
+			} else {
+				continue;
+			}
+			if (m) {
+				pr_err("task %d: %s of %llx-%llx: %s", c->pid, what,
+				       (unsigned long long)e->start, (unsigned long long)e->end,
+				       errstr(m));
+				return m;
+			}
+		}
+	}
+	return 0;
+}
+
 /* Recorded dumpable state per task, from rst_mem_restore() to
  * rst_mem_finish(). */
 struct dumpable_rec {
@@ -1529,6 +1572,8 @@ int rst_mem_restore(int dirfd, struct rst_task *t)
 		ret = final_prot(&c);
 	if (!ret)
 		ret = check_layout(&c);
+	if (!ret)
+		ret = lock_and_seal(&c);
 out:
 	if (c.started) {
 		if (ret) {
