@@ -54,6 +54,7 @@
 #include "mm.pb-c.h"
 #include "proc_maps.h"
 #include "rst_layout.h"
+#include "rst_shm.h"
 #include "util.h"
 
 #define MINICR_PTRACE_GET_RSEQ_CONFIGURATION 0x420f
@@ -109,7 +110,8 @@ uint64_t rst_mem_pages_restored(void)
 struct shm_obj {
 	uint64_t shmid;
 	int fd;
-	uint64_t size;
+	uint64_t size;              /* UINT64_MAX: sized by the files restore */
+	bool memfd;                 /* "/memfd:" (SysV ids may equal its inode) */
 };
 static struct shm_obj *shm_objs;
 static size_t nr_shm, cap_shm;
@@ -750,7 +752,9 @@ static int shm_create(uint64_t shmid, const char *path, uint64_t size, int *fd)
 			(unsigned long long)shmid, path ? path : "no path");
 		snprintf(name, sizeof(name), "minicr-shmem-%llu", (unsigned long long)shmid);
 	}
-	*fd = memfd_create(name, MFD_CLOEXEC);
+	/* Sealing allowed: an open fd of the same memfd may add its recorded
+	 * seals (src/rst_shm.h). */
+	*fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (*fd < 0) {
 		ret = -errno;
 		pr_err("shared memory %llu: cannot create a memfd: %s", (unsigned long long)shmid,
@@ -767,29 +771,77 @@ static int shm_create(uint64_t shmid, const char *path, uint64_t size, int *fd)
 	return 0;
 }
 
+static bool is_memfd_path(const char *path)
+{
+	return path && !strncmp(path, "/memfd:", 7);
+}
+
+static struct shm_obj *shm_find(uint64_t shmid, bool memfd)
+{
+	for (size_t i = 0; i < nr_shm; i++)
+		if (shm_objs[i].shmid == shmid && shm_objs[i].memfd == memfd)
+			return &shm_objs[i];
+	return NULL;
+}
+
+/* A new slot at shm_objs[nr_shm] (not yet counted), or NULL. */
+static struct shm_obj *shm_slot(void)
+{
+	if (nr_shm == cap_shm) {
+		size_t cap = cap_shm ? cap_shm * 2 : 8;
+		struct shm_obj *n = realloc(shm_objs, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		shm_objs = n;
+		cap_shm = cap;
+	}
+	return &shm_objs[nr_shm];
+}
+
+int rst_shm_memfd(uint64_t ino)
+{
+	struct shm_obj *o = shm_find(ino, true);
+
+	if (!o)
+		return -ENOENT;
+	/* The files restore gives it its recorded size: mappings that end
+	 * beyond it must not grow it. */
+	o->size = UINT64_MAX;
+	return o->fd;
+}
+
+int rst_shm_adopt_memfd(uint64_t ino, int fd)
+{
+	struct shm_obj *o;
+	int dfd;
+
+	if (shm_find(ino, true))
+		return -EEXIST;
+	o = shm_slot();
+	if (!o)
+		return -ENOMEM;
+	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dfd < 0)
+		return -errno;
+	*o = (struct shm_obj){ .shmid = ino, .fd = dfd, .size = UINT64_MAX, .memfd = true };
+	nr_shm++;
+	return 0;
+}
+
 /* The object for shmid, created and filled on first use, at least size
  * bytes long. */
 static int shm_get(int dirfd, uint64_t shmid, const char *path, uint64_t size,
 		   struct shm_obj **out)
 {
-	struct shm_obj *o = NULL;
+	struct shm_obj *o = shm_find(shmid, is_memfd_path(path));
 	int ret;
 
-	for (size_t i = 0; i < nr_shm; i++)
-		if (shm_objs[i].shmid == shmid)
-			o = &shm_objs[i];
 	if (!o) {
-		if (nr_shm == cap_shm) {
-			struct shm_obj *n;
-
-			cap_shm = cap_shm ? cap_shm * 2 : 8;
-			n = realloc(shm_objs, cap_shm * sizeof(*n));
-			if (!n)
-				return -ENOMEM;
-			shm_objs = n;
-		}
-		o = &shm_objs[nr_shm];
-		*o = (struct shm_obj){ .shmid = shmid, .size = size };
+		o = shm_slot();
+		if (!o)
+			return -ENOMEM;
+		*o = (struct shm_obj){ .shmid = shmid, .size = size, .memfd = is_memfd_path(path) };
 		ret = shm_create(shmid, path, size, &o->fd);
 		if (ret)
 			return ret;
