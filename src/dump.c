@@ -346,7 +346,9 @@ static int write_images(int dirfd, struct pstree *tree, uint64_t seize_start, ui
 		ret = write_core(dirfd, tree->tasks[i], fd);
 		fault_point("after-core");
 		if (!ret && !tree->tasks[i]->zombie)
-			ret = mem_dump_task(&md, tree->tasks[i]->pid, tree->tasks[i]->tids[0]);
+			ret = mem_dump_task(&md, tree->tasks[i]->pid, tree->tasks[i]->tids[0],
+					    tree->tasks[i]->parent && !tree->tasks[i]->parent->zombie ?
+					    tree->tasks[i]->parent->pid : 0);
 		fault_point("after-mem");
 		if (ret)
 			goto out;

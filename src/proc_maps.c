@@ -488,3 +488,10 @@ bool pme_wanted(uint64_t pme, uint64_t zero_pfn)
 		return false;
 	return true;
 }
+
+bool pme_cow_shared(uint64_t child, uint64_t parent, uint64_t zero_pfn)
+{
+	if (!(child & PME_PRESENT) || !(parent & PME_PRESENT) || !pme_wanted(child, zero_pfn))
+		return false;
+	return (child & PME_PFN_MASK) && (child & PME_PFN_MASK) == (parent & PME_PFN_MASK);
+}

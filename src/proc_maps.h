@@ -132,4 +132,10 @@ bool vma_may_have_pages(const struct vma *v);
  * are shown to CAP_SYS_ADMIN only) is memory only ever read. */
 bool pme_wanted(uint64_t pme, uint64_t zero_pfn);
 
+/* Whether a page of a child's private VMA is still its parent's page at
+ * the same address (copy-on-write not broken yet): both present, the same
+ * page frame, known (PFNs read as 0 without CAP_SYS_ADMIN), not the zero
+ * page, and a page the child's dump keeps (pme_wanted). */
+bool pme_cow_shared(uint64_t child, uint64_t parent, uint64_t zero_pfn);
+
 #endif

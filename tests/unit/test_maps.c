@@ -399,6 +399,24 @@ static void test_pme(void **state)
 	assert_true(pme_wanted(PME_PRESENT | (1ULL << 56) | (1ULL << 55) | 7, zero)); /* exclusive, soft-dirty */
 }
 
+static void test_pme_cow(void **state)
+{
+	const uint64_t zero = 0x1234, pfn = 0x5000, excl = 1ULL << 56;
+
+	(void)state;
+	assert_true(pme_cow_shared(PME_PRESENT | pfn, PME_PRESENT | pfn, zero));
+	/* Another frame: copied on write since the fork. */
+	assert_false(pme_cow_shared(PME_PRESENT | excl | pfn, PME_PRESENT | excl | 0x5001, zero));
+	/* PFNs hidden (no CAP_SYS_ADMIN): nothing can be told. */
+	assert_false(pme_cow_shared(PME_PRESENT, PME_PRESENT, zero));
+	/* Swapped, absent, the zero page, a file page: not a shared anonymous page. */
+	assert_false(pme_cow_shared(PME_SWAP | pfn, PME_SWAP | pfn, zero));
+	assert_false(pme_cow_shared(0, PME_PRESENT | pfn, zero));
+	assert_false(pme_cow_shared(PME_PRESENT | pfn, 0, zero));
+	assert_false(pme_cow_shared(PME_PRESENT | zero, PME_PRESENT | zero, zero));
+	assert_false(pme_cow_shared(PME_PRESENT | PME_FILE | pfn, PME_PRESENT | PME_FILE | pfn, zero));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_private_and_pages),
 		cmocka_unit_test(test_vmflags),
 		cmocka_unit_test(test_vmflags_audit),
+		cmocka_unit_test(test_pme_cow),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_pme),

@@ -16,6 +16,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "wl_files.h"
+
 #define PG   4096UL
 #define SIZE (16 * PG)
 
@@ -29,29 +31,13 @@ static void die(const char *what)
 
 static void touch(const char *name, const char *text)
 {
-	char path[600], tmp[610];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || close(fd) ||
-	    rename(tmp, path))
-		die("write a file");
+	wl_put(dir, name, text);
 }
 
 /* Wait up to 10 s for DIR/name. */
 static int await(const char *name)
 {
-	char path[600];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	for (int i = 0; i < 1000; i++) {
-		if (!access(path, F_OK))
-			return 0;
-		usleep(10000);
-	}
-	return -1;
+	return wl_await(dir, name, 10);
 }
 
 static char fd_byte(int fd, off_t off)
