@@ -8,7 +8,10 @@
  *     minicr's memory is gone;
  *  2. map a two-page trampoline where neither the recorded nor the current
  *     layout has anything: `syscall` at its start, scratch memory after;
- *  3. unmap everything else (minicr's binary, libraries, stacks, vDSO);
+ *  3. unmap everything else (minicr's binary, libraries, stacks, vDSO)
+ *     but the VMAs the task filled itself while the tree was built, to
+ *     share them copy-on-write (src/rst_cow.h): those are not mapped nor
+ *     written again below, only given the rest of their state;
  *  4. put [vvar]/[vvar_vclock]/[vdso] back at their recorded address
  *     (arch_prctl ARCH_MAP_VDSO_64);
  *  5. set the mm fields with PR_SET_MM_MAP (before any file is mapped:
@@ -53,6 +56,7 @@
 #include "log.h"
 #include "mm.pb-c.h"
 #include "proc_maps.h"
+#include "rst_cow.h"
 #include "rst_layout.h"
 #include "rst_shm.h"
 #include "util.h"
@@ -125,6 +129,8 @@ struct mem_ctx {
 	bool started;
 	MmEntry *mm;
 	struct lay_vma *lv;         /* mm->vmas as rst_layout sees them */
+	bool *kept;                 /* per VMA: filled by the task (rst_cow.h) */
+	size_t nr_kept;
 	struct lay_run *runs;
 	size_t nr_runs;
 	uint64_t nr_pages;
@@ -243,6 +249,15 @@ static int load_images(struct mem_ctx *c)
 
 		c->lv[i] = (struct lay_vma){ .start = e->start, .end = e->end, .kind = e->kind,
 					     .prot = e->prot, .flags = e->flags };
+	}
+	c->kept = calloc(c->mm->n_vmas ? c->mm->n_vmas : 1, sizeof(*c->kept));
+	if (!c->kept)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->mm->n_vmas; i++) {
+		const VmaEntry *e = c->mm->vmas[i];
+
+		c->kept[i] = rst_cow_eligible(e) && rst_cow_slot_has(c->t->cow, e->start, e->end);
+		c->nr_kept += c->kept[i];
 	}
 	ret = lay_vmas_check(c->lv, c->mm->n_vmas, &bad, &why);
 	if (ret) {
@@ -380,27 +395,55 @@ out:
 
 /* ---- 3. unmap the rest ---- */
 
+/* Whether addr lies in a VMA the task filled itself (rst_cow.h). */
+static bool in_kept(const struct mem_ctx *c, uint64_t addr)
+{
+	for (size_t i = 0; c->nr_kept && i < c->mm->n_vmas; i++)
+		if (c->kept[i] && addr >= c->lv[i].start && addr < c->lv[i].end)
+			return true;
+	return false;
+}
+
+static int unmap_range(struct mem_ctx *c, uint64_t start, uint64_t end)
+{
+	long m;
+
+	if (start >= end)
+		return 0;
+	m = rcall(c, __NR_munmap, start, end - start, 0, 0, 0, 0);
+	if (m)
+		pr_err("task %d: cannot unmap %llx-%llx: %s", c->pid, (unsigned long long)start,
+		       (unsigned long long)end, errstr(m));
+	return m;
+}
+
+/* Everything but the trampoline and the kept VMAs (ascending, like the
+ * recorded ones; the trampoline lies outside all of them). */
 static int unmap_all(struct mem_ctx *c)
 {
-	const struct lay_range r[2] = {
-		{ 0, c->t->tramp },
-		{ c->t->tramp + c->t->tramp_len, LAY_TASK_SIZE },
-	};
 	struct lay_map *cur = NULL;
 	size_t nr_cur = 0;
+	uint64_t from = 0;
+	bool tramp_done = false;
 	int ret = 0;
 
-	for (int i = 0; i < 2; i++) {
-		long m = rcall(c, __NR_munmap, r[i].start, r[i].end - r[i].start, 0, 0, 0, 0);
+	for (size_t i = 0; i <= c->mm->n_vmas && !ret; i++) {
+		uint64_t s = i < c->mm->n_vmas ? c->lv[i].start : LAY_TASK_SIZE;
 
-		if (m) {
-			ret = m;
-			pr_err("task %d: cannot unmap %llx-%llx: %s", c->pid,
-			       (unsigned long long)r[i].start, (unsigned long long)r[i].end,
-			       errstr(ret));
-			return ret;
+		if (i < c->mm->n_vmas && !c->kept[i])
+			continue;
+		if (!tramp_done && c->t->tramp < s) {
+			ret = unmap_range(c, from, c->t->tramp);
+			from = c->t->tramp + c->t->tramp_len;
+			tramp_done = true;
 		}
+		if (!ret)
+			ret = unmap_range(c, from, s);
+		if (i < c->mm->n_vmas)
+			from = c->lv[i].end;
 	}
+	if (ret)
+		return ret;
 	/* Nothing may survive (a sealed mapping would): the VMAs mapped next
 	 * use MAP_FIXED_NOREPLACE, but a leftover could still be outside
 	 * them and end up in the restored task. */
@@ -408,7 +451,8 @@ static int unmap_all(struct mem_ctx *c)
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < nr_cur; i++) {
-		if (cur[i].start >= LAY_TASK_SIZE || cur[i].start == c->t->tramp)
+		if (cur[i].start >= LAY_TASK_SIZE || cur[i].start == c->t->tramp ||
+		    in_kept(c, cur[i].start))
 			continue;
 		pr_err("task %d: mapping %llx-%llx %s survived unmapping the address space",
 		       c->pid, (unsigned long long)cur[i].start, (unsigned long long)cur[i].end,
@@ -1174,6 +1218,8 @@ static int map_vma(struct mem_ctx *c, size_t i)
 	default:
 		break;
 	}
+	if (c->kept[i])     /* mapped and filled by the task itself */
+		goto state;
 	ret = lay_mmap_args(&c->lv[i], &prot, &flags, &why);
 	if (ret) {
 		pr_err("task %d: mm-%d.img: %s VMA %llx-%llx (flags 0x%x, prot 0x%x): %s", c->pid,
@@ -1200,6 +1246,7 @@ static int map_vma(struct mem_ctx *c, size_t i)
 		if (ret)
 			return ret;
 	}
+state:
 	ret = apply_madv(c, e);
 	if (!ret)
 		ret = name_anon(c, e);
@@ -1243,6 +1290,23 @@ static void cursor_advance(const struct mem_ctx *c, struct run_cursor *cur, uint
 	}
 }
 
+/* How much of [addr, addr + len) lies, from addr on, all inside (*in) or
+ * all outside the kept VMAs. */
+static uint64_t kept_clip(const struct mem_ctx *c, uint64_t addr, uint64_t len, bool *in)
+{
+	*in = false;
+	for (size_t i = 0; c->nr_kept && i < c->mm->n_vmas; i++) {
+		if (!c->kept[i] || c->lv[i].end <= addr || c->lv[i].start >= addr + len)
+			continue;
+		if (c->lv[i].start <= addr) {
+			*in = true;
+			return c->lv[i].end - addr < len ? c->lv[i].end - addr : len;
+		}
+		len = c->lv[i].start - addr;
+	}
+	return len;
+}
+
 static int fill_pages(struct mem_ctx *c)
 {
 	struct iovec *riov = NULL;
@@ -1268,15 +1332,28 @@ static int fill_pages(struct mem_ctx *c)
 	while (cur.run < c->nr_runs) {
 		struct run_cursor b = cur;
 		struct iovec liov;
-		uint64_t bytes = 0;
+		uint64_t bytes = 0, k;
 		ssize_t w;
+		bool in;
 		int n = 0;
 
+		/* The task filled its kept VMAs itself: their pages are
+		 * skipped in the image. */
+		k = kept_clip(c, c->runs[cur.run].vaddr + cur.off,
+			      c->runs[cur.run].nr_pages * LAY_PAGE_SIZE - cur.off, &in);
+		if (in) {
+			cursor_advance(c, &cur, k);
+			done += k;
+			continue;
+		}
 		while (n < WRITE_IOVS && b.run < c->nr_runs && bytes < WRITE_BATCH) {
 			uint64_t left = c->runs[b.run].nr_pages * LAY_PAGE_SIZE - b.off;
 
 			if (left > WRITE_BATCH - bytes)
 				left = WRITE_BATCH - bytes;
+			left = kept_clip(c, c->runs[b.run].vaddr + b.off, left, &in);
+			if (in)
+				break;
 			riov[n].iov_base = (void *)(uintptr_t)(c->runs[b.run].vaddr + b.off);
 			riov[n].iov_len = left;
 			n++;
@@ -1315,7 +1392,9 @@ static int final_prot(struct mem_ctx *c)
 		const struct lay_vma *v = &c->lv[i];
 		long m;
 
-		if (!v->has_pages || (v->prot & PROT_WRITE))
+		/* Kept VMAs were mapped read-write by the task. */
+		if (c->kept[i] ? v->prot == (PROT_READ | PROT_WRITE) :
+				 !v->has_pages || (v->prot & PROT_WRITE))
 			continue;
 		m = rcall(c, __NR_mprotect, v->start, v->end - v->start, v->prot, 0, 0, 0);
 		if (m) {
@@ -1645,6 +1724,7 @@ out:
 		close(c.pages_fd);
 	free(c.runs);
 	free(c.lv);
+	free(c.kept);
 	if (c.mm)
 		mm_entry__free_unpacked(c.mm, NULL);
 	return ret;
