@@ -382,7 +382,8 @@ static int write_images(struct dump_session *s)
 		ret = img_write_one(dirfd, IMG_CORE, t->pid, &ti->core.base);
 		fault_point("after-core");
 		if (!ret && !t->zombie)
-			ret = mem_dump_task(&md, t->pid, t->tids[0]);
+			ret = mem_dump_task(&md, t->pid, t->tids[0],
+					    t->parent && !t->parent->zombie ? t->parent->pid : 0);
 		fault_point("after-mem");
 		if (ret)
 			goto out;

@@ -29,6 +29,7 @@
 
 #include "image.h"
 #include "log.h"
+#include "rst_shm.h"
 #include "util.h"
 
 /* ---- pure ---- */
@@ -231,8 +232,8 @@ static int open_path(struct files_rst *r, const FileEntry *fe)
  * again, or as a memfd if the directory is gone. A second open file
  * description of the same inode records only which file it shares
  * (shared_with) and is reopened from it, so both see one file again. A
- * memfd that is also mapped is restored as two objects (the mapping is
- * memory's); they no longer share pages. */
+ * memfd that is also mapped is one object with its mappings again
+ * (src/rst_shm.h). */
 
 #define DELETED_SUFFIX " (deleted)"
 
@@ -645,7 +646,7 @@ static int open_memfd(struct files_rst *r, const FileEntry *fe)
 {
 	const MemfdEntry *m = fe->memfd;
 	_cleanup_close_ int wfd = -1;
-	int fd, ret;
+	int fd, ret, shm;
 
 	if (!m) {
 		pr_err("file %u: a memfd without its record", fe->id);
@@ -653,17 +654,33 @@ static int open_memfd(struct files_rst *r, const FileEntry *fe)
 	}
 	if (m->shared_with)
 		return reopen_shared(r, fe, m->shared_with);
-	/* Sealing is always allowed here; F_SEAL_SEAL, if recorded, is added
-	 * last, which leaves the same state as a memfd made without it. */
-	wfd = memfd_create(m->name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (wfd < 0) {
-		ret = -errno;
-		pr_err("memfd %s: memfd_create: %s", m->name, errstr(ret));
-		return ret;
+	/* Also mapped: one object with the mappings (src/rst_shm.h), made
+	 * and filled by whichever restore comes first. */
+	shm = fe->has_ino ? rst_shm_memfd(fe->ino) : -ENOENT;
+	if (shm >= 0) {
+		wfd = fcntl(shm, F_DUPFD_CLOEXEC, 0);
+		if (wfd < 0 || ftruncate(wfd, m->size) < 0) {
+			ret = -errno;
+			pr_err("memfd %s: cannot take the memfd of its mappings: %s", m->name,
+			       errstr(ret));
+			return ret;
+		}
+	} else {
+		/* Sealing is always allowed here; F_SEAL_SEAL, if recorded, is
+		 * added last, which leaves the same state as a memfd made
+		 * without it. */
+		wfd = memfd_create(m->name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (wfd < 0) {
+			ret = -errno;
+			pr_err("memfd %s: memfd_create: %s", m->name, errstr(ret));
+			return ret;
+		}
+		ret = fill_content(r, fe, wfd, m->size);
+		if (!ret && fe->has_ino)
+			ret = rst_shm_adopt_memfd(fe->ino, wfd);
+		if (ret)
+			return ret;
 	}
-	ret = fill_content(r, fe, wfd, m->size);
-	if (ret)
-		return ret;
 	if ((m->has_uid && m->has_gid && fchown(wfd, m->uid, m->gid) < 0) ||
 	    (fe->has_mode && fchmod(wfd, fe->mode & 07777) < 0)) {
 		ret = -errno;

@@ -143,6 +143,9 @@ void mem_dump_fini(struct mem_dump *md)
 		munmap(md->buf, (md->buf_len + PAGE_SZ) * MD_NR_BUFS);
 	free(md->shmids);
 	free(md->pids);
+	for (size_t i = 0; i < md->nr_snaps; i++)
+		free(md->snaps[i].pme);
+	free(md->snaps);
 	memset(md, 0, sizeof(*md));
 }
 
@@ -415,17 +418,23 @@ static int emit_run(struct page_io *io, struct img_writer *pm, struct run *r, bo
 	return ret;
 }
 
-/* Append [start, end) to the guard ranges of e. */
-static int add_guard(VmaEntry *e, uint64_t start, uint64_t end)
+/* Append the pair start, end to a repeated field of VmaEntry. */
+static int add_pair(uint64_t **arr, size_t *n, uint64_t start, uint64_t end)
 {
-	uint64_t *g = realloc(e->guards, (e->n_guards + 2) * sizeof(*g));
+	uint64_t *g = realloc(*arr, (*n + 2) * sizeof(*g));
 
 	if (!g)
 		return -ENOMEM;
-	g[e->n_guards++] = start;
-	g[e->n_guards++] = end;
-	e->guards = g;
+	g[(*n)++] = start;
+	g[(*n)++] = end;
+	*arr = g;
 	return 0;
+}
+
+/* Append [start, end) to the guard ranges of e. */
+static int add_guard(VmaEntry *e, uint64_t start, uint64_t end)
+{
+	return add_pair(&e->guards, &e->n_guards, start, end);
 }
 
 /* Without PAGEMAP_SCAN: read the VMA's pagemap entries in big chunks and
@@ -714,6 +723,119 @@ out:
 	return ret;
 }
 
+/* ---- pages still shared copy-on-write with the parent ----
+ *
+ * Reading a page with process_vm_readv() pins it, and a read-only pin of
+ * an anonymous page shared copy-on-write makes the kernel unshare it: the
+ * reader gets a copy. So once a parent's pages are dumped its pagemap no
+ * longer shows what it shared; each task's private anonymous pagemap is
+ * kept from before its pages are read, and a child compares its own
+ * (still untouched) pagemap with its parent's kept one. */
+
+static int read_pagemap(int fd, pid_t pid, uint64_t start, uint64_t *pme, uint64_t n)
+{
+	ssize_t got = pread(fd, pme, n * sizeof(*pme), start / PAGE_SZ * sizeof(*pme));
+	int ret;
+
+	if (got == (ssize_t)(n * sizeof(*pme)))
+		return 0;
+	ret = got < 0 ? -errno : -EIO;
+	pr_err("task %d: cannot read /proc/%d/pagemap at %#llx: %s", pid, pid,
+	       (unsigned long long)start, errstr(ret));
+	return ret;
+}
+
+static const struct cow_snap *cow_snap_find(const struct mem_dump *md, pid_t pid,
+					    const struct vma *v)
+{
+	for (size_t i = 0; i < md->nr_snaps; i++)
+		if (md->snaps[i].pid == pid && md->snaps[i].start == v->start &&
+		    md->snaps[i].end == v->end)
+			return &md->snaps[i];
+	return NULL;
+}
+
+static int cow_vma(const struct mem_dump *md, const uint64_t *child, const struct cow_snap *ps,
+		   VmaEntry *e)
+{
+	struct run r = { 0 };
+	uint64_t n = (ps->end - ps->start) / PAGE_SZ, addr = ps->start;
+	int ret;
+
+	for (uint64_t i = 0; i < n; i++, addr += PAGE_SZ) {
+		if (pme_cow_shared(child[i], ps->pme[i], md->zero_pfn)) {
+			if (!r.nr)
+				r.start = addr;
+			r.nr++;
+			continue;
+		}
+		if (r.nr) {
+			ret = add_pair(&e->cow_parent, &e->n_cow_parent, r.start, addr);
+			if (ret)
+				return ret;
+			r.nr = 0;
+		}
+	}
+	return r.nr ? add_pair(&e->cow_parent, &e->n_cow_parent, r.start, addr) : 0;
+}
+
+/* Before any page of pid is read: record in its VMAs the pages it still
+ * shares with its parent ppid (0: none in the tree), and keep its own
+ * private anonymous pagemap for its children. Every task is frozen. */
+static int find_cow(struct mem_dump *md, pid_t pid, pid_t ppid, const struct vma_list *vl,
+		    VmaEntry **vmas)
+{
+	char path[64];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("task %d: cannot open %s: %s", pid, path, errstr(ret));
+		return ret;
+	}
+	for (size_t i = 0; i < vl->nr && !ret; i++) {
+		const struct vma *v = &vl->v[i];
+		uint64_t n = (v->end - v->start) / PAGE_SZ;
+		const struct cow_snap *ps;
+		struct cow_snap *s;
+
+		if (v->kind != VMA_KIND__VMA_ANON_PRIVATE || !v->anon_kb)
+			continue;
+		if (md->nr_snaps == md->cap_snaps) {
+			size_t cap = md->cap_snaps ? md->cap_snaps * 2 : 16;
+
+			s = realloc(md->snaps, cap * sizeof(*s));
+			if (!s) {
+				ret = -ENOMEM;
+				break;
+			}
+			md->snaps = s;
+			md->cap_snaps = cap;
+		}
+		s = &md->snaps[md->nr_snaps];
+		*s = (struct cow_snap){ pid, v->start, v->end, malloc(n * sizeof(uint64_t)) };
+		if (!s->pme) {
+			ret = -ENOMEM;
+			break;
+		}
+		ret = read_pagemap(fd, pid, v->start, s->pme, n);
+		if (ret) {
+			free(s->pme);
+			break;
+		}
+		md->nr_snaps++;
+		ps = ppid > 0 ? cow_snap_find(md, ppid, v) : NULL;
+		if (ps)
+			ret = cow_vma(md, s->pme, ps, vmas[i]);
+	}
+	close(fd);
+	if (ret == -ENOMEM)
+		pr_err("task %d: out of memory comparing its pages with its parent's", pid);
+	return ret;
+}
+
 /* ---- shared anonymous memory ---- */
 
 static uint64_t shm_key(const struct vma *v)
@@ -989,6 +1111,10 @@ static int fill_vma(struct mem_dump *md, pid_t pid, const struct vma *v, VmaEntr
 		e->has_madv = 1;
 		e->madv = v->madv;
 	}
+	e->has_mlock = v->mlock != VMA_MLOCK_NONE;
+	e->mlock = v->mlock;
+	e->has_sealed = e->sealed = v->sealed;
+	e->has_maywrite = e->maywrite = v->maywrite;
 	switch (v->kind) {
 	case VMA_KIND__VMA_FILE_PRIVATE:
 	case VMA_KIND__VMA_FILE_SHARED:
@@ -1023,6 +1149,7 @@ static void free_mm(MmEntry *mm)
 		if (mm->vmas[i]) {
 			free(mm->vmas[i]->path);
 			free(mm->vmas[i]->guards);
+			free(mm->vmas[i]->cow_parent);
 		}
 		free(mm->vmas[i]);
 	}
@@ -1083,7 +1210,7 @@ static int read_vmas(pid_t pid, struct vma_list *vl)
 	return ret;
 }
 
-int mem_dump_task(struct mem_dump *md, pid_t pid, pid_t tid)
+int mem_dump_task(struct mem_dump *md, pid_t pid, pid_t tid, pid_t ppid)
 {
 	MmEntry mm = MM_ENTRY__INIT;
 	struct vma_list vl = { 0 };
@@ -1150,6 +1277,9 @@ int mem_dump_task(struct mem_dump *md, pid_t pid, pid_t tid)
 		if (ret)
 			goto out;
 	}
+	ret = find_cow(md, pid, ppid, &vl, mm.vmas);
+	if (ret)
+		goto out;
 	/* Pages first: the scan finds the guard ranges mm-<pid>.img records. */
 	ret = dump_private_pages(md, pid, &vl, mm.vmas);
 	if (!ret)

@@ -43,6 +43,14 @@ struct mem_dump_stats {
 	uint64_t pages_written;
 };
 
+/* A task's pagemap of one private anonymous VMA, read before its pages
+ * (mem_dump.c: reading them unshares copy-on-write pages). */
+struct cow_snap {
+	pid_t pid;
+	uint64_t start, end;
+	uint64_t *pme;              /* (end - start) / 4096 entries */
+};
+
 struct mem_dump {
 	int dirfd;
 	struct mem_dump_stats stats;
@@ -52,6 +60,8 @@ struct mem_dump {
 	size_t nr_shmids, cap_shmids;
 	pid_t *pids;                /* tasks whose images may exist */
 	size_t nr_pids, cap_pids;
+	struct cow_snap *snaps;     /* private anonymous pagemaps, for children */
+	size_t nr_snaps, cap_snaps;
 	uint8_t *buf;               /* MD_NR_BUFS page buffers, reused */
 	uint8_t *bufs[MD_NR_BUFS];
 	size_t buf_len;             /* of each */
@@ -63,7 +73,9 @@ struct refusals;
  * minicr cannot record. -errno (logged) if smaps cannot be read. */
 int mem_dump_check(pid_t pid, struct refusals *r);
 int mem_dump_init(struct mem_dump *md, int dirfd);
-int mem_dump_task(struct mem_dump *md, pid_t pid, pid_t tid);
+/* ppid: the task's parent in the dumped tree (0 for the root or a zombie
+ * parent), whose pages the task may still share copy-on-write. */
+int mem_dump_task(struct mem_dump *md, pid_t pid, pid_t tid, pid_t ppid);
 /* Unlink every image mem_dump_task() wrote (after a failed dump). */
 void mem_dump_remove(struct mem_dump *md);
 void mem_dump_fini(struct mem_dump *md);

@@ -118,6 +118,9 @@ int smaps_parse_header(const char *line, size_t len, struct vma *v)
 	return 0;
 }
 
+/* Every mnemonic of show_smap_vma_flags() (fs/proc/task_mmu.c, Linux
+ * 6.18); bit 0 for those that only mirror restored state (see
+ * smaps_parse_vmflags()). */
 static const struct {
 	char name[3];
 	uint32_t bit;
@@ -127,7 +130,10 @@ static const struct {
 	{ "sr", VMF_SR }, { "rr", VMF_RR }, { "dc", VMF_DC }, { "de", VMF_DE },
 	{ "lo", VMF_LO }, { "nr", VMF_NR }, { "hg", VMF_HG }, { "nh", VMF_NH },
 	{ "mg", VMF_MG }, { "dd", VMF_DD }, { "wf", VMF_WF }, { "ss", VMF_SS },
-	{ "lf", VMF_LF }, { "gu", VMF_GU },
+	{ "lf", VMF_LF }, { "gu", VMF_GU }, { "sl", VMF_SL }, { "um", VMF_UF },
+	{ "uw", VMF_UF }, { "ui", VMF_UF }, { "ht", VMF_HT }, { "sf", VMF_SF },
+	{ "mm", VMF_MM }, { "ar", VMF_AR }, { "dp", VMF_DP },
+	{ "mr", 0 }, { "me", 0 }, { "ms", 0 }, { "ac", 0 }, { "sd", 0 },
 };
 
 uint32_t smaps_parse_vmflags(const char *s)
@@ -135,15 +141,18 @@ uint32_t smaps_parse_vmflags(const char *s)
 	uint32_t flags = 0;
 
 	while (*s && *s != '\n') {
+		uint32_t bit = VMF_UNKNOWN;
 		size_t n;
 
 		while (*s == ' ' || *s == '\t')
 			s++;
 		n = strcspn(s, " \t\n");
-		if (n == 2)
-			for (size_t i = 0; i < sizeof(vmflag_names) / sizeof(vmflag_names[0]); i++)
-				if (!memcmp(s, vmflag_names[i].name, 2))
-					flags |= vmflag_names[i].bit;
+		if (!n)
+			break;
+		for (size_t i = 0; n == 2 && i < sizeof(vmflag_names) / sizeof(vmflag_names[0]); i++)
+			if (!memcmp(s, vmflag_names[i].name, 2))
+				bit = vmflag_names[i].bit;
+		flags |= bit;
 		s += n;
 	}
 	return flags;
@@ -325,22 +334,16 @@ int vma_classify(struct vma *v, const char **why)
 		  (v->perms[2] == 'x' ? PROT_EXEC : 0);
 	v->flags = 0;
 	v->madv = 0;
+	v->mlock = VMA_MLOCK_NONE;
+	v->sealed = v->maywrite = false;
 
 	for (size_t i = 0; p && i < sizeof(special_names) / sizeof(special_names[0]); i++) {
 		if (!strcmp(p, special_names[i].name)) {
 			/* Placed by the kernel; restore only moves them. */
 			v->kind = special_names[i].kind;
 			v->flags = MAP_PRIVATE;
-			return 0;
+			return vmflags_audit(v, why);
 		}
-	}
-	if (v->vmflags & VMF_SS) {
-		*why = "shadow stack";
-		return -ENOTSUP;
-	}
-	if (v->vmflags & (VMF_IO | VMF_PF)) {
-		*why = "device memory (VM_IO/VM_PFNMAP)";
-		return -ENOTSUP;
 	}
 	if (v->kernel_page_kb != 4) {
 		*why = "huge page (hugetlbfs) mapping";
@@ -393,11 +396,76 @@ int vma_classify(struct vma *v, const char **why)
 		v->flags |= MAP_GROWSDOWN;
 	if (v->vmflags & VMF_NR)
 		v->flags |= MAP_NORESERVE;
-	if (v->vmflags & VMF_LO)
-		v->flags |= MAP_LOCKED;
+	/* Locked after the pages are written (MAP_LOCKED would fault in all
+	 * of a lock-on-fault VMA); lf comes with lo. */
+	if (v->vmflags & VMF_LF)
+		v->mlock = VMA_MLOCK_ONFAULT;
+	else if (v->vmflags & VMF_LO)
+		v->mlock = VMA_MLOCK_ALL;
+	v->sealed = v->vmflags & VMF_SL;
+	/* mprotect(PROT_WRITE) of a shared file mapping needs the file open
+	 * for writing: a read-only VMA of a writable fd keeps VM_MAYWRITE. */
+	v->maywrite = v->kind == VMA_KIND__VMA_FILE_SHARED && (v->vmflags & VMF_MW);
 	for (size_t i = 0; i < sizeof(madv_map) / sizeof(madv_map[0]); i++)
 		if (v->vmflags & madv_map[i].vmf)
 			v->madv |= 1u << madv_map[i].advice;
+	return vmflags_audit(v, why);
+}
+
+/* VmFlags no restore can give back, whatever the mapping. */
+static const struct {
+	uint32_t vmf;
+	const char *why;
+} refused_vmflags[] = {
+	{ VMF_SS, "shadow stack" },
+	{ VMF_IO | VMF_PF, "device memory (VM_IO/VM_PFNMAP)" },
+	{ VMF_UF, "registered with a userfaultfd (VmFlags um/uw/ui)" },
+	{ VMF_HT, "hugetlb mapping (VmFlags ht)" },
+	{ VMF_SF, "MAP_SYNC mapping of a DAX file (VmFlags sf)" },
+	{ VMF_MM, "driver mapping of mixed pages and PFNs (VmFlags mm)" },
+	{ VMF_AR, "architecture-specific mapping (VmFlags ar)" },
+	{ VMF_DP, "MAP_DROPPABLE memory (VmFlags dp)" },
+	{ VMF_UNKNOWN, "a VmFlags mnemonic minicr does not know" },
+};
+
+int vmflags_audit(const struct vma *v, const char **why)
+{
+	uint32_t f = v->vmflags;
+
+	switch (v->kind) {
+	case VMA_KIND__VMA_VDSO:
+	case VMA_KIND__VMA_VVAR:
+	case VMA_KIND__VMA_VVAR_VCLOCK:
+	case VMA_KIND__VMA_VSYSCALL:
+		/* pf io de dd are the kernel's own on these; map_vdso()
+		 * gives them back, but it does not seal. */
+		if (f & VMF_SL) {
+			*why = "sealed vDSO/vvar (VmFlags sl)";
+			return -ENOTSUP;
+		}
+		return 0;
+	default:
+		break;
+	}
+	for (size_t i = 0; i < sizeof(refused_vmflags) / sizeof(refused_vmflags[0]); i++) {
+		if (f & refused_vmflags[i].vmf) {
+			*why = refused_vmflags[i].why;
+			return -ENOTSUP;
+		}
+	}
+	/* Outside the special mappings only drivers (and the aio ring) set
+	 * VM_DONTEXPAND: no mmap() of a file minicr can reopen gives it. */
+	if (f & VMF_DE) {
+		*why = "mapping a driver made unexpandable (VmFlags de)";
+		return -ENOTSUP;
+	}
+	/* Restore maps shared memory from a writable memfd; without mw the
+	 * task mapped it from a read-only fd or a write-sealed memfd, and
+	 * mprotect(PROT_WRITE) would work after restore where it did not. */
+	if (v->kind == VMA_KIND__VMA_ANON_SHARED && v->has_vmflags && !(f & VMF_MW)) {
+		*why = "shared memory mapped from a read-only fd or a write-sealed memfd (VmFlags without mw)";
+		return -ENOTSUP;
+	}
 	return 0;
 }
 
@@ -419,4 +487,11 @@ bool pme_wanted(uint64_t pme, uint64_t zero_pfn)
 	if ((pme & PME_PRESENT) && zero_pfn && (pme & PME_PFN_MASK) == zero_pfn)
 		return false;
 	return true;
+}
+
+bool pme_cow_shared(uint64_t child, uint64_t parent, uint64_t zero_pfn)
+{
+	if (!(child & PME_PRESENT) || !(parent & PME_PRESENT) || !pme_wanted(child, zero_pfn))
+		return false;
+	return (child & PME_PFN_MASK) && (child & PME_PFN_MASK) == (parent & PME_PFN_MASK);
 }

@@ -41,6 +41,14 @@ enum {
 	VMF_SS = 1u << 19,  /* ss: shadow stack */
 	VMF_LF = 1u << 20,  /* lf: mlock(MLOCK_ONFAULT) */
 	VMF_GU = 1u << 21,  /* gu: may hold MADV_GUARD_INSTALL markers */
+	VMF_SL = 1u << 22,  /* sl: mseal()ed */
+	VMF_UF = 1u << 23,  /* um, uw, ui: registered with a userfaultfd */
+	VMF_HT = 1u << 24,  /* ht: hugetlb */
+	VMF_SF = 1u << 25,  /* sf: MAP_SYNC (DAX) */
+	VMF_MM = 1u << 26,  /* mm: mixed PFN / page mapping of a driver */
+	VMF_AR = 1u << 27,  /* ar: VM_ARCH_1 (x86 PAT of a PFN mapping) */
+	VMF_DP = 1u << 28,  /* dp: MAP_DROPPABLE */
+	VMF_UNKNOWN = 1u << 31,  /* a mnemonic this table does not know */
 };
 
 struct vma {
@@ -60,7 +68,14 @@ struct vma {
 	/* Set by vma_classify(). */
 	int kind;               /* VmaKind of mm.proto */
 	uint32_t prot, flags, madv;
+	uint32_t mlock;         /* VMA_MLOCK_* */
+	bool sealed;            /* re-sealed with mseal() last */
+	bool maywrite;          /* a shared file mapping opened writable */
 };
+
+/* How a VMA is locked (VmaEntry.mlock): mlock(), or mlock2(MLOCK_ONFAULT),
+ * which locks only the pages already faulted in. */
+enum { VMA_MLOCK_NONE = 0, VMA_MLOCK_ALL = 1, VMA_MLOCK_ONFAULT = 2 };
 
 struct vma_list {
 	struct vma *v;
@@ -74,8 +89,21 @@ void vma_list_free(struct vma_list *l);
 
 /* One VMA's header line, e.g. "7f00-7f01 rw-p 00000000 00:00 0   [heap]". */
 int smaps_parse_header(const char *line, size_t len, struct vma *v);
-/* "rd wr mr ..." into VMF_* (unknown mnemonics are ignored). */
+/* "rd wr mr ..." into VMF_*. Mnemonics that only mirror what is restored
+ * anyway (mr me ms: the VM_MAY* bits the kernel derives from the file and
+ * the sharing; ac: commit accounting; sd: soft-dirty, set on every new VMA)
+ * give no bit; any mnemonic the table does not know gives VMF_UNKNOWN. */
 uint32_t smaps_parse_vmflags(const char *s);
+
+/* The fidelity audit of one VMA's VmFlags (v->vmflags, v->path and
+ * v->perms set): every flag shown must be either re-created by restore
+ * (prot, MAP_* flags, madvise state, mlock, mseal, the writable file of a
+ * shared mapping) or derived by the kernel from those. 0, or -ENOTSUP with
+ * *why a static reason naming the state (userfaultfd, hugetlb, device
+ * memory, shadow stack, MAP_DROPPABLE, MAP_SYNC, a driver's VM_DONTEXPAND,
+ * a sealed vDSO, a read-only shared memory object, unknown flags). Called
+ * by vma_classify(). */
+int vmflags_audit(const struct vma *v, const char **why);
 
 /* 0, or -ENOTSUP with *why set to a static reason. */
 int vma_classify(struct vma *v, const char **why);
@@ -103,5 +131,11 @@ bool vma_may_have_pages(const struct vma *v);
  * hold no page, and the shared zero page (zero_pfn, 0 if unknown: PFNs
  * are shown to CAP_SYS_ADMIN only) is memory only ever read. */
 bool pme_wanted(uint64_t pme, uint64_t zero_pfn);
+
+/* Whether a page of a child's private VMA is still its parent's page at
+ * the same address (copy-on-write not broken yet): both present, the same
+ * page frame, known (PFNs read as 0 without CAP_SYS_ADMIN), not the zero
+ * page, and a page the child's dump keeps (pme_wanted). */
+bool pme_cow_shared(uint64_t child, uint64_t parent, uint64_t zero_pfn);
 
 #endif

@@ -54,6 +54,7 @@
 #include "log.h"
 #include "proc_parse.h"
 #include "pstree.pb-c.h"
+#include "rst_cow.h"
 #include "rst_plan.h"
 #include "rst_state.h"
 #include "stats.pb-c.h"
@@ -98,6 +99,8 @@ struct rst_ctx {
 	struct node_info *ni;
 	struct shared *sh;
 	size_t sh_len;
+	struct rst_cow_slot *cow;   /* per node, MAP_SHARED (rst_cow.h) */
+	size_t cow_len;
 	int alive_rd, alive_wr;     /* the tasks see EOF/HUP on alive_rd once minicr is gone */
 	pid_t outer_pgid, outer_sid, controller;
 	pid_t root;                 /* as minicr sees it */
@@ -716,10 +719,37 @@ static int mount_ns_proc(void)
 	return 0;
 }
 
+/* Before the task forks anything: fill what its children or it share
+ * copy-on-write (rst_cow.h). The pages are shared with the children it
+ * was recorded as the parent of, and taken from its forker only if that
+ * is its recorded parent. */
+static void cow_prepare(struct rst_ctx *c, int node)
+{
+	const struct plan_node *n = &c->plan.nodes[node];
+	const PstreeEntry *pe = c->ni[node].pe;
+	const struct rst_cow_slot *forker = NULL;
+	_cleanup_free_ int *kids = NULL;
+	size_t nr = 0;
+
+	if (n->task < 0 || n->zombie || !pe || !c->cow)
+		return;
+	kids = calloc(c->plan.nr_nodes, sizeof(*kids));
+	if (!kids)
+		return;
+	for (size_t k = 0; k < c->plan.nr_nodes; k++)
+		if (c->plan.nodes[k].forker == node && c->plan.nodes[k].task >= 0 &&
+		    !c->plan.nodes[k].zombie && c->ni[k].pe && c->ni[k].pe->ppid == pe->pid)
+			kids[nr++] = c->ni[k].pe->pid;
+	if (n->forker >= 0 && c->ni[n->forker].pe && c->ni[n->forker].pe->pid == pe->ppid)
+		forker = &c->cow[n->forker];
+	rst_cow_prepare(c->dirfd, pe->pid, forker, kids, nr, &c->cow[node]);
+}
+
 static void __attribute__((noreturn)) body(struct rst_ctx *c, int node, size_t from)
 {
 	if (node == 0 && c->pidns && mount_ns_proc())
 		body_fail(c, 0);
+	cow_prepare(c, node);
 	for (size_t s = from; s < c->plan.nr_steps; s++) {
 		int ret;
 
@@ -802,6 +832,14 @@ static int build_tree(struct rst_ctx *c)
 		c->sh = NULL;
 		pr_err("cannot map %zu bytes shared with the tasks: %s", c->sh_len, errstr(ret));
 		return ret;
+	}
+	c->cow_len = c->plan.nr_nodes * sizeof(*c->cow);
+	c->cow = mmap(NULL, c->cow_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (c->cow == MAP_FAILED) {
+		/* Only sharing is lost. */
+		pr_warn("cannot map %zu bytes for copy-on-write sharing: %s", c->cow_len,
+			errstr(-errno));
+		c->cow = NULL;
 	}
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		ret = -errno;
@@ -1025,6 +1063,7 @@ static int seize_tree(struct rst_ctx *c)
 		struct rst_task *t = &c->tasks[i];
 
 		t->pe = c->pe[i];
+		t->cow = c->cow ? &c->cow[i] : NULL;
 		if (c->plan.nodes[i].zombie)
 			continue;
 		t->core = c->core[i];
@@ -1192,6 +1231,8 @@ static void free_ctx(struct rst_ctx *c)
 	free(c->tasks);
 	if (c->sh)
 		munmap(c->sh, c->sh_len);
+	if (c->cow)
+		munmap(c->cow, c->cow_len);
 	if (c->alive_rd >= 0)
 		close(c->alive_rd);
 	if (c->alive_wr >= 0)

@@ -8,7 +8,10 @@
  *     minicr's memory is gone;
  *  2. map a two-page trampoline where neither the recorded nor the current
  *     layout has anything: `syscall` at its start, scratch memory after;
- *  3. unmap everything else (minicr's binary, libraries, stacks, vDSO);
+ *  3. unmap everything else (minicr's binary, libraries, stacks, vDSO)
+ *     but the VMAs the task filled itself while the tree was built, to
+ *     share them copy-on-write (src/rst_cow.h): those are not mapped nor
+ *     written again below, only given the rest of their state;
  *  4. put [vvar]/[vvar_vclock]/[vdso] back at their recorded address
  *     (arch_prctl ARCH_MAP_VDSO_64);
  *  5. set the mm fields with PR_SET_MM_MAP (before any file is mapped:
@@ -21,7 +24,8 @@
  *     madvise state, [anon:name] and guard ranges;
  *  7. write page contents with process_vm_writev, many runs per call, then
  *     give writable-for-restore VMAs their recorded protection;
- *  8. check /proc/PID/maps against the recording.
+ *  8. check /proc/PID/maps against the recording, then mlock and mseal
+ *     what was locked or sealed.
  * rst_mem_finish() sets the recorded dumpable state (after rst_core's
  * credentials, which reset it) and unmaps the trampoline, the task's last
  * remote call. */
@@ -51,7 +55,10 @@
 #include "imgtypes.h"
 #include "log.h"
 #include "mm.pb-c.h"
+#include "proc_maps.h"
+#include "rst_cow.h"
 #include "rst_layout.h"
+#include "rst_shm.h"
 #include "util.h"
 
 #define MINICR_PTRACE_GET_RSEQ_CONFIGURATION 0x420f
@@ -59,6 +66,8 @@
 #define MINICR_ARCH_MAP_VDSO_64              0x2003
 #define MINICR_PR_THP_DISABLE_EXCEPT_ADVISED (1UL << 1)
 #define MINICR_MADV_GUARD_INSTALL            102
+#define MINICR_MLOCK_ONFAULT                 1
+#define MINICR_NR_mseal                      462
 
 struct rseq_conf {              /* struct ptrace_rseq_configuration */
 	uint64_t rseq_abi_pointer;
@@ -105,7 +114,8 @@ uint64_t rst_mem_pages_restored(void)
 struct shm_obj {
 	uint64_t shmid;
 	int fd;
-	uint64_t size;
+	uint64_t size;              /* UINT64_MAX: sized by the files restore */
+	bool memfd;                 /* "/memfd:" (SysV ids may equal its inode) */
 };
 static struct shm_obj *shm_objs;
 static size_t nr_shm, cap_shm;
@@ -119,6 +129,8 @@ struct mem_ctx {
 	bool started;
 	MmEntry *mm;
 	struct lay_vma *lv;         /* mm->vmas as rst_layout sees them */
+	bool *kept;                 /* per VMA: filled by the task (rst_cow.h) */
+	size_t nr_kept;
 	struct lay_run *runs;
 	size_t nr_runs;
 	uint64_t nr_pages;
@@ -237,6 +249,15 @@ static int load_images(struct mem_ctx *c)
 
 		c->lv[i] = (struct lay_vma){ .start = e->start, .end = e->end, .kind = e->kind,
 					     .prot = e->prot, .flags = e->flags };
+	}
+	c->kept = calloc(c->mm->n_vmas ? c->mm->n_vmas : 1, sizeof(*c->kept));
+	if (!c->kept)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->mm->n_vmas; i++) {
+		const VmaEntry *e = c->mm->vmas[i];
+
+		c->kept[i] = rst_cow_eligible(e) && rst_cow_slot_has(c->t->cow, e->start, e->end);
+		c->nr_kept += c->kept[i];
 	}
 	ret = lay_vmas_check(c->lv, c->mm->n_vmas, &bad, &why);
 	if (ret) {
@@ -374,27 +395,55 @@ out:
 
 /* ---- 3. unmap the rest ---- */
 
+/* Whether addr lies in a VMA the task filled itself (rst_cow.h). */
+static bool in_kept(const struct mem_ctx *c, uint64_t addr)
+{
+	for (size_t i = 0; c->nr_kept && i < c->mm->n_vmas; i++)
+		if (c->kept[i] && addr >= c->lv[i].start && addr < c->lv[i].end)
+			return true;
+	return false;
+}
+
+static int unmap_range(struct mem_ctx *c, uint64_t start, uint64_t end)
+{
+	long m;
+
+	if (start >= end)
+		return 0;
+	m = rcall(c, __NR_munmap, start, end - start, 0, 0, 0, 0);
+	if (m)
+		pr_err("task %d: cannot unmap %llx-%llx: %s", c->pid, (unsigned long long)start,
+		       (unsigned long long)end, errstr(m));
+	return m;
+}
+
+/* Everything but the trampoline and the kept VMAs (ascending, like the
+ * recorded ones; the trampoline lies outside all of them). */
 static int unmap_all(struct mem_ctx *c)
 {
-	const struct lay_range r[2] = {
-		{ 0, c->t->tramp },
-		{ c->t->tramp + c->t->tramp_len, LAY_TASK_SIZE },
-	};
 	struct lay_map *cur = NULL;
 	size_t nr_cur = 0;
+	uint64_t from = 0;
+	bool tramp_done = false;
 	int ret = 0;
 
-	for (int i = 0; i < 2; i++) {
-		long m = rcall(c, __NR_munmap, r[i].start, r[i].end - r[i].start, 0, 0, 0, 0);
+	for (size_t i = 0; i <= c->mm->n_vmas && !ret; i++) {
+		uint64_t s = i < c->mm->n_vmas ? c->lv[i].start : LAY_TASK_SIZE;
 
-		if (m) {
-			ret = m;
-			pr_err("task %d: cannot unmap %llx-%llx: %s", c->pid,
-			       (unsigned long long)r[i].start, (unsigned long long)r[i].end,
-			       errstr(ret));
-			return ret;
+		if (i < c->mm->n_vmas && !c->kept[i])
+			continue;
+		if (!tramp_done && c->t->tramp < s) {
+			ret = unmap_range(c, from, c->t->tramp);
+			from = c->t->tramp + c->t->tramp_len;
+			tramp_done = true;
 		}
+		if (!ret)
+			ret = unmap_range(c, from, s);
+		if (i < c->mm->n_vmas)
+			from = c->lv[i].end;
 	}
+	if (ret)
+		return ret;
 	/* Nothing may survive (a sealed mapping would): the VMAs mapped next
 	 * use MAP_FIXED_NOREPLACE, but a leftover could still be outside
 	 * them and end up in the restored task. */
@@ -402,7 +451,8 @@ static int unmap_all(struct mem_ctx *c)
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < nr_cur; i++) {
-		if (cur[i].start >= LAY_TASK_SIZE || cur[i].start == c->t->tramp)
+		if (cur[i].start >= LAY_TASK_SIZE || cur[i].start == c->t->tramp ||
+		    in_kept(c, cur[i].start))
 			continue;
 		pr_err("task %d: mapping %llx-%llx %s survived unmapping the address space",
 		       c->pid, (unsigned long long)cur[i].start, (unsigned long long)cur[i].end,
@@ -746,7 +796,9 @@ static int shm_create(uint64_t shmid, const char *path, uint64_t size, int *fd)
 			(unsigned long long)shmid, path ? path : "no path");
 		snprintf(name, sizeof(name), "minicr-shmem-%llu", (unsigned long long)shmid);
 	}
-	*fd = memfd_create(name, MFD_CLOEXEC);
+	/* Sealing allowed: an open fd of the same memfd may add its recorded
+	 * seals (src/rst_shm.h). */
+	*fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (*fd < 0) {
 		ret = -errno;
 		pr_err("shared memory %llu: cannot create a memfd: %s", (unsigned long long)shmid,
@@ -763,29 +815,77 @@ static int shm_create(uint64_t shmid, const char *path, uint64_t size, int *fd)
 	return 0;
 }
 
+static bool is_memfd_path(const char *path)
+{
+	return path && !strncmp(path, "/memfd:", 7);
+}
+
+static struct shm_obj *shm_find(uint64_t shmid, bool memfd)
+{
+	for (size_t i = 0; i < nr_shm; i++)
+		if (shm_objs[i].shmid == shmid && shm_objs[i].memfd == memfd)
+			return &shm_objs[i];
+	return NULL;
+}
+
+/* A new slot at shm_objs[nr_shm] (not yet counted), or NULL. */
+static struct shm_obj *shm_slot(void)
+{
+	if (nr_shm == cap_shm) {
+		size_t cap = cap_shm ? cap_shm * 2 : 8;
+		struct shm_obj *n = realloc(shm_objs, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		shm_objs = n;
+		cap_shm = cap;
+	}
+	return &shm_objs[nr_shm];
+}
+
+int rst_shm_memfd(uint64_t ino)
+{
+	struct shm_obj *o = shm_find(ino, true);
+
+	if (!o)
+		return -ENOENT;
+	/* The files restore gives it its recorded size: mappings that end
+	 * beyond it must not grow it. */
+	o->size = UINT64_MAX;
+	return o->fd;
+}
+
+int rst_shm_adopt_memfd(uint64_t ino, int fd)
+{
+	struct shm_obj *o;
+	int dfd;
+
+	if (shm_find(ino, true))
+		return -EEXIST;
+	o = shm_slot();
+	if (!o)
+		return -ENOMEM;
+	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dfd < 0)
+		return -errno;
+	*o = (struct shm_obj){ .shmid = ino, .fd = dfd, .size = UINT64_MAX, .memfd = true };
+	nr_shm++;
+	return 0;
+}
+
 /* The object for shmid, created and filled on first use, at least size
  * bytes long. */
 static int shm_get(int dirfd, uint64_t shmid, const char *path, uint64_t size,
 		   struct shm_obj **out)
 {
-	struct shm_obj *o = NULL;
+	struct shm_obj *o = shm_find(shmid, is_memfd_path(path));
 	int ret;
 
-	for (size_t i = 0; i < nr_shm; i++)
-		if (shm_objs[i].shmid == shmid)
-			o = &shm_objs[i];
 	if (!o) {
-		if (nr_shm == cap_shm) {
-			struct shm_obj *n;
-
-			cap_shm = cap_shm ? cap_shm * 2 : 8;
-			n = realloc(shm_objs, cap_shm * sizeof(*n));
-			if (!n)
-				return -ENOMEM;
-			shm_objs = n;
-		}
-		o = &shm_objs[nr_shm];
-		*o = (struct shm_obj){ .shmid = shmid, .size = size };
+		o = shm_slot();
+		if (!o)
+			return -ENOMEM;
+		*o = (struct shm_obj){ .shmid = shmid, .size = size, .memfd = is_memfd_path(path) };
 		ret = shm_create(shmid, path, size, &o->fd);
 		if (ret)
 			return ret;
@@ -986,7 +1086,8 @@ static long open_backing(struct mem_ctx *c, const VmaEntry *e)
 	}
 	/* A writable shared mapping needs a writable fd; everything else is
 	 * read from the file only. */
-	flags = e->kind == VMA_KIND__VMA_FILE_SHARED && (e->prot & PROT_WRITE) ? O_RDWR : O_RDONLY;
+	flags = e->kind == VMA_KIND__VMA_FILE_SHARED &&
+		((e->prot & PROT_WRITE) || (e->has_maywrite && e->maywrite)) ? O_RDWR : O_RDONLY;
 	if (c->open_fd >= 0 && c->open_path && !strcmp(c->open_path, path) &&
 	    c->open_flags == flags)
 		return c->open_fd;
@@ -1117,6 +1218,8 @@ static int map_vma(struct mem_ctx *c, size_t i)
 	default:
 		break;
 	}
+	if (c->kept[i])     /* mapped and filled by the task itself */
+		goto state;
 	ret = lay_mmap_args(&c->lv[i], &prot, &flags, &why);
 	if (ret) {
 		pr_err("task %d: mm-%d.img: %s VMA %llx-%llx (flags 0x%x, prot 0x%x): %s", c->pid,
@@ -1143,6 +1246,7 @@ static int map_vma(struct mem_ctx *c, size_t i)
 		if (ret)
 			return ret;
 	}
+state:
 	ret = apply_madv(c, e);
 	if (!ret)
 		ret = name_anon(c, e);
@@ -1186,6 +1290,23 @@ static void cursor_advance(const struct mem_ctx *c, struct run_cursor *cur, uint
 	}
 }
 
+/* How much of [addr, addr + len) lies, from addr on, all inside (*in) or
+ * all outside the kept VMAs. */
+static uint64_t kept_clip(const struct mem_ctx *c, uint64_t addr, uint64_t len, bool *in)
+{
+	*in = false;
+	for (size_t i = 0; c->nr_kept && i < c->mm->n_vmas; i++) {
+		if (!c->kept[i] || c->lv[i].end <= addr || c->lv[i].start >= addr + len)
+			continue;
+		if (c->lv[i].start <= addr) {
+			*in = true;
+			return c->lv[i].end - addr < len ? c->lv[i].end - addr : len;
+		}
+		len = c->lv[i].start - addr;
+	}
+	return len;
+}
+
 static int fill_pages(struct mem_ctx *c)
 {
 	struct iovec *riov = NULL;
@@ -1211,15 +1332,28 @@ static int fill_pages(struct mem_ctx *c)
 	while (cur.run < c->nr_runs) {
 		struct run_cursor b = cur;
 		struct iovec liov;
-		uint64_t bytes = 0;
+		uint64_t bytes = 0, k;
 		ssize_t w;
+		bool in;
 		int n = 0;
 
+		/* The task filled its kept VMAs itself: their pages are
+		 * skipped in the image. */
+		k = kept_clip(c, c->runs[cur.run].vaddr + cur.off,
+			      c->runs[cur.run].nr_pages * LAY_PAGE_SIZE - cur.off, &in);
+		if (in) {
+			cursor_advance(c, &cur, k);
+			done += k;
+			continue;
+		}
 		while (n < WRITE_IOVS && b.run < c->nr_runs && bytes < WRITE_BATCH) {
 			uint64_t left = c->runs[b.run].nr_pages * LAY_PAGE_SIZE - b.off;
 
 			if (left > WRITE_BATCH - bytes)
 				left = WRITE_BATCH - bytes;
+			left = kept_clip(c, c->runs[b.run].vaddr + b.off, left, &in);
+			if (in)
+				break;
 			riov[n].iov_base = (void *)(uintptr_t)(c->runs[b.run].vaddr + b.off);
 			riov[n].iov_len = left;
 			n++;
@@ -1258,7 +1392,9 @@ static int final_prot(struct mem_ctx *c)
 		const struct lay_vma *v = &c->lv[i];
 		long m;
 
-		if (!v->has_pages || (v->prot & PROT_WRITE))
+		/* Kept VMAs were mapped read-write by the task. */
+		if (c->kept[i] ? v->prot == (PROT_READ | PROT_WRITE) :
+				 !v->has_pages || (v->prot & PROT_WRITE))
 			continue;
 		m = rcall(c, __NR_mprotect, v->start, v->end - v->start, v->prot, 0, 0, 0);
 		if (m) {
@@ -1266,6 +1402,44 @@ static int final_prot(struct mem_ctx *c)
 			       (unsigned long long)v->start, (unsigned long long)v->end, v->prot,
 			       errstr(m));
 			return m;
+		}
+	}
+	return 0;
+}
+
+/* mlock and mseal come last: locking faults in (and copies) every page
+ * of an mlock()ed VMA, so it is done once the contents are there, and a
+ * sealed VMA refuses any later mprotect() or munmap(). */
+static int lock_and_seal(struct mem_ctx *c)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < c->mm->n_vmas; i++) {
+			const VmaEntry *e = c->mm->vmas[i];
+			const char *what;
+			long m;
+
+			if (pass == 0 && e->has_mlock && e->mlock != VMA_MLOCK_NONE) {
+				if (e->mlock != VMA_MLOCK_ALL && e->mlock != VMA_MLOCK_ONFAULT) {
+					pr_err("task %d: mm-%d.img: VMA %llx-%llx has an unknown mlock state %u",
+					       c->pid, c->img_pid, (unsigned long long)e->start,
+					       (unsigned long long)e->end, e->mlock);
+					return -EBADMSG;
+				}
+				what = e->mlock == VMA_MLOCK_ALL ? "mlock" : "mlock2(MLOCK_ONFAULT)";
+				m = rcall(c, __NR_mlock2, e->start, e->end - e->start,
+					  e->mlock == VMA_MLOCK_ONFAULT ? MINICR_MLOCK_ONFAULT : 0, 0, 0, 0);
+			} else if (pass == 1 && e->has_sealed && e->sealed) {
+				what = "mseal";
+				m = rcall(c, MINICR_NR_mseal, e->start, e->end - e->start, 0, 0, 0, 0);
+			} else {
+				continue;
+			}
+			if (m) {
+				pr_err("task %d: %s of %llx-%llx: %s", c->pid, what,
+				       (unsigned long long)e->start, (unsigned long long)e->end,
+				       errstr(m));
+				return m;
+			}
 		}
 	}
 	return 0;
@@ -1529,6 +1703,8 @@ int rst_mem_restore(int dirfd, struct rst_task *t)
 		ret = final_prot(&c);
 	if (!ret)
 		ret = check_layout(&c);
+	if (!ret)
+		ret = lock_and_seal(&c);
 out:
 	if (c.started) {
 		if (ret) {
@@ -1548,6 +1724,7 @@ out:
 		close(c.pages_fd);
 	free(c.runs);
 	free(c.lv);
+	free(c.kept);
 	if (c.mm)
 		mm_entry__free_unpacked(c.mm, NULL);
 	return ret;

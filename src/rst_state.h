@@ -38,6 +38,10 @@ struct rst_task {
 	unsigned long tramp;        /* trampoline page (rst_mem), 0 before */
 	size_t tramp_len;
 	void *mem;                  /* rst_mem.c private data */
+	/* VMAs the task filled itself while the tree was built, shared
+	 * copy-on-write with its parent or children (src/rst_cow.h); NULL
+	 * for none. */
+	const struct rst_cow_slot *cow;
 };
 
 int rst_mem_restore(int dirfd, struct rst_task *t);

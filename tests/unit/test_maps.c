@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -215,8 +216,87 @@ static void test_vmflags(void **state)
 	assert_int_equal(smaps_parse_vmflags(" rd wr ex sh gd "), VMF_RD | VMF_WR | VMF_EX | VMF_SH | VMF_GD);
 	assert_int_equal(smaps_parse_vmflags(""), 0);
 	assert_int_equal(smaps_parse_vmflags("rd wr mr mw me gu ac \n"), VMF_RD | VMF_WR | VMF_MW | VMF_GU);
-	/* Unknown and malformed mnemonics are ignored. */
-	assert_int_equal(smaps_parse_vmflags("zz rdx r lo"), VMF_LO);
+	/* Unknown and malformed mnemonics are flagged, never dropped. */
+	assert_int_equal(smaps_parse_vmflags("zz lo"), VMF_LO | VMF_UNKNOWN);
+	assert_int_equal(smaps_parse_vmflags("rdx"), VMF_UNKNOWN);
+	assert_int_equal(smaps_parse_vmflags("lo r"), VMF_LO | VMF_UNKNOWN);
+	assert_int_equal(smaps_parse_vmflags("??"), VMF_UNKNOWN);
+	/* Mirrors of restored state give no bit. */
+	assert_int_equal(smaps_parse_vmflags("mr me ms ac sd"), 0);
+	assert_int_equal(smaps_parse_vmflags("sl um uw ui ht sf mm ar dp"),
+			 VMF_SL | VMF_UF | VMF_HT | VMF_SF | VMF_MM | VMF_AR | VMF_DP);
+}
+
+/* classify_vmflags(perms path, flags): vma_classify() of one VMA whose
+ * VmFlags are flags; the VMA for more checks in *out (freed by caller). */
+static int classify_vmflags(const char *hdr, const char *flags, struct vma_list *l, const char **why)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "%s\nVmFlags: %s\n", hdr, flags);
+	assert_int_equal(smaps_parse(text, l, NULL), 0);
+	assert_int_equal(l->nr, 1);
+	*why = NULL;
+	return vma_classify(&l->v[0], why);
+}
+
+static void test_vmflags_audit(void **state)
+{
+	static const char anon[] = "7f00-7f01000 rw-p 00000000 00:00 0";
+	static const struct {
+		const char *hdr, *flags, *why_has;
+	} refused[] = {
+		{ anon, "rd wr mr mw me ac um", "userfaultfd" },
+		{ anon, "rd wr mr mw me ac uw", "userfaultfd" },
+		{ anon, "rd wr mr mw me ac ui", "userfaultfd" },
+		{ anon, "rd wr mr mw me ac dp", "DROPPABLE" },
+		{ anon, "rd wr mr mw me ac xx", "does not know" },
+		{ anon, "rd wr mr mw me ac ss", "shadow stack" },
+		{ "7f00-7f01000 rw-s 00000000 00:05 9 /dev/fb0", "rd wr sh mr mw me ms mm", "mixed" },
+		{ "7f00-7f01000 rw-s 00000000 fd:01 9 /mnt/pmem/f", "rd wr sh mr mw me ms sf", "MAP_SYNC" },
+		{ "7f00-7f01000 rw-s 00000000 00:10 9 /[aio] (deleted)", "rd wr sh mr mw me ms de", "de" },
+		{ "7f00-7f01000 r--s 00000000 00:01 77 /memfd:ro (deleted)", "rd sh mr me ms", "without mw" },
+		{ "7f00-7f01000 r-xp 00000000 00:00 0 [vdso]", "rd ex mr mw me de sl", "sealed vDSO" },
+	};
+	struct vma_list l;
+	const char *why;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		if (classify_vmflags(refused[i].hdr, refused[i].flags, &l, &why) != -ENOTSUP)
+			fail_msg("accepted: %s / %s", refused[i].hdr, refused[i].flags);
+		assert_non_null(why);
+		if (!strstr(why, refused[i].why_has))
+			fail_msg("%s: reason '%s' lacks '%s'", refused[i].flags, why, refused[i].why_has);
+		vma_list_free(&l);
+	}
+	/* Restorable: lock state, seal, maywrite; MAP_LOCKED no longer used. */
+	assert_int_equal(classify_vmflags(anon, "rd wr mr mw me ac lo sl sd", &l, &why), 0);
+	assert_int_equal(l.v[0].mlock, VMA_MLOCK_ALL);
+	assert_true(l.v[0].sealed);
+	assert_int_equal(l.v[0].flags & MAP_LOCKED, 0);
+	vma_list_free(&l);
+	assert_int_equal(classify_vmflags(anon, "rd wr mr mw me ac lo lf", &l, &why), 0);
+	assert_int_equal(l.v[0].mlock, VMA_MLOCK_ONFAULT);
+	assert_false(l.v[0].sealed);
+	vma_list_free(&l);
+	assert_int_equal(classify_vmflags("7f00-7f01000 r--s 00000000 fd:01 9 /data/f",
+					  "rd sh mr mw me ms", &l, &why), 0);
+	assert_true(l.v[0].maywrite);
+	vma_list_free(&l);
+	assert_int_equal(classify_vmflags("7f00-7f01000 r--s 00000000 fd:01 9 /data/f",
+					  "rd sh mr me ms", &l, &why), 0);
+	assert_false(l.v[0].maywrite);
+	vma_list_free(&l);
+	/* mw of a private file mapping says nothing about the fd. */
+	assert_int_equal(classify_vmflags("7f00-7f01000 r--p 00000000 fd:01 9 /data/f",
+					  "rd mr mw me", &l, &why), 0);
+	assert_false(l.v[0].maywrite);
+	vma_list_free(&l);
+	/* The kernel's own flags on its special mappings. */
+	assert_int_equal(classify_vmflags("7f00-7f01000 r--p 00000000 00:00 0 [vvar]",
+					  "rd mr pf io de dd", &l, &why), 0);
+	vma_list_free(&l);
 }
 
 static void classify_one(const char *text, int want_ret, int want_kind)
@@ -319,6 +399,24 @@ static void test_pme(void **state)
 	assert_true(pme_wanted(PME_PRESENT | (1ULL << 56) | (1ULL << 55) | 7, zero)); /* exclusive, soft-dirty */
 }
 
+static void test_pme_cow(void **state)
+{
+	const uint64_t zero = 0x1234, pfn = 0x5000, excl = 1ULL << 56;
+
+	(void)state;
+	assert_true(pme_cow_shared(PME_PRESENT | pfn, PME_PRESENT | pfn, zero));
+	/* Another frame: copied on write since the fork. */
+	assert_false(pme_cow_shared(PME_PRESENT | excl | pfn, PME_PRESENT | excl | 0x5001, zero));
+	/* PFNs hidden (no CAP_SYS_ADMIN): nothing can be told. */
+	assert_false(pme_cow_shared(PME_PRESENT, PME_PRESENT, zero));
+	/* Swapped, absent, the zero page, a file page: not a shared anonymous page. */
+	assert_false(pme_cow_shared(PME_SWAP | pfn, PME_SWAP | pfn, zero));
+	assert_false(pme_cow_shared(0, PME_PRESENT | pfn, zero));
+	assert_false(pme_cow_shared(PME_PRESENT | pfn, 0, zero));
+	assert_false(pme_cow_shared(PME_PRESENT | zero, PME_PRESENT | zero, zero));
+	assert_false(pme_cow_shared(PME_PRESENT | PME_FILE | pfn, PME_PRESENT | PME_FILE | pfn, zero));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +426,8 @@ int main(void)
 		cmocka_unit_test(test_prot_flags_madv),
 		cmocka_unit_test(test_private_and_pages),
 		cmocka_unit_test(test_vmflags),
+		cmocka_unit_test(test_vmflags_audit),
+		cmocka_unit_test(test_pme_cow),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_pme),
