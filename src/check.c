@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "infect.h"
 #include "log.h"
 #include "proc_parse.h"
 #include "util.h"
@@ -73,11 +74,11 @@ static int check_clone3_set_tid(const struct probe_child *c)
 	return errno == EEXIST ? 0 : -errno;
 }
 
-static int check_ptrace_seize(const struct probe_child *c)
+static int seize_probe(const struct probe_child *c, long options)
 {
 	int status, ret = 0;
 
-	if (ptrace(PTRACE_SEIZE, c->pid, NULL, NULL) < 0)
+	if (ptrace(PTRACE_SEIZE, c->pid, NULL, (void *)options) < 0)
 		return -errno;
 	if (ptrace(PTRACE_INTERRUPT, c->pid, NULL, NULL) < 0 ||
 	    waitpid(c->pid, &status, __WALL) < 0)
@@ -86,6 +87,18 @@ static int check_ptrace_seize(const struct probe_child *c)
 		ret = -EINVAL;
 	ptrace(PTRACE_DETACH, c->pid, NULL, NULL);
 	return ret;
+}
+
+static int check_ptrace_seize(const struct probe_child *c)
+{
+	return seize_probe(c, 0);
+}
+
+/* Every remote call needs it (infect.h): CAP_SYS_ADMIN, and minicr not
+ * under seccomp itself. */
+static int check_suspend_seccomp(const struct probe_child *c)
+{
+	return seize_probe(c, REMOTE_PTRACE_OPTIONS);
 }
 
 static int check_pidfd_getfd(const struct probe_child *c)
@@ -181,6 +194,7 @@ static const struct {
 	{ "ns_last_pid writable", check_ns_last_pid },
 	{ "clone3 with set_tid", check_clone3_set_tid },
 	{ "PTRACE_SEIZE/PTRACE_INTERRUPT", check_ptrace_seize },
+	{ "PTRACE_O_SUSPEND_SECCOMP", check_suspend_seccomp },
 	{ "pidfd_getfd", check_pidfd_getfd },
 	{ "process_vm_readv", check_process_vm_readv },
 	{ "/proc/PID/task/TID/children", check_proc_children },

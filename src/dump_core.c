@@ -19,6 +19,7 @@
 #include "infect.h"
 #include "log.h"
 #include "proc_parse.h"
+#include "seccomp.h"
 #include "util.h"
 
 #define SIGINFO_SIZE   128
@@ -610,10 +611,12 @@ int dump_core_fill(const struct pstree_task *t, CoreEntry *ce, struct refusals *
 		ce->threads[ce->n_threads++] = te;
 		/* tids[0] is the leader (seize.c). */
 		ret = dump_thread(t->pid, t->tids[i], sys_ip, te, i == 0 ? ce : NULL);
+		if (!ret)
+			ret = seccomp_dump_thread(t->pid, t->tids[i], ce, te);
 		if (ret)
 			return ret;
 	}
-	return 0;
+	return seccomp_dump_task(t->pid, ce);
 }
 
 static void free_blobs(ProtobufCBinaryData *b, size_t n)
@@ -625,6 +628,7 @@ static void free_blobs(ProtobufCBinaryData *b, size_t n)
 
 void dump_core_free(CoreEntry *ce)
 {
+	seccomp_dump_free(ce);
 	for (size_t i = 0; i < ce->n_threads; i++) {
 		ThreadCoreEntry *te = ce->threads[i];
 

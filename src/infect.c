@@ -126,7 +126,7 @@ int remote_start(struct remote *r, pid_t pid, pid_t tid, unsigned long sys_ip)
 	r->sys_ip = sys_ip;
 	if (ptrace(PTRACE_GETREGS, tid, NULL, &r->saved) < 0 ||
 	    ptrace(PTRACE_GETSIGMASK, tid, sizeof(uint64_t), &r->saved_mask) < 0 ||
-	    ptrace(PTRACE_SETOPTIONS, tid, NULL, PTRACE_O_TRACESYSGOOD) < 0 ||
+	    ptrace(PTRACE_SETOPTIONS, tid, NULL, REMOTE_PTRACE_OPTIONS) < 0 ||
 	    ptrace(PTRACE_SETSIGMASK, tid, sizeof(uint64_t), &all) < 0) {
 		ret = -errno;
 		pr_err("task %d thread %d: cannot prepare for remote calls: %s", pid, tid, errstr(ret));

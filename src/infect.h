@@ -15,8 +15,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/ptrace.h>
 #include <sys/types.h>
 #include <sys/user.h>
+
+/* The tracing options of a thread used for remote calls. SUSPEND_SECCOMP:
+ * the task's seccomp filters (or strict mode) would kill or fail minicr's
+ * calls (mmap, rt_sigaction, ... at dump; everything at restore, where the
+ * filters are installed before the last calls). Needs CAP_SYS_ADMIN and
+ * minicr itself not under seccomp; cleared by PTRACE_DETACH. */
+#define REMOTE_PTRACE_OPTIONS (PTRACE_O_TRACESYSGOOD | PTRACE_O_SUSPEND_SECCOMP)
 
 struct remote {
 	pid_t pid;                  /* thread group, for messages and memory access */

@@ -1108,13 +1108,13 @@ static void debug_hold(void)
 	}
 }
 
-/* remote_start() sets the tracing options to PTRACE_O_TRACESYSGOOD alone,
- * dropping PTRACE_O_EXITKILL: set both again after each state restorer. */
+/* remote_start() sets the tracing options to REMOTE_PTRACE_OPTIONS alone,
+ * dropping PTRACE_O_EXITKILL: set it again after each state restorer. */
 static int rearm_exitkill(const struct rst_task *t)
 {
 	for (size_t j = 0; j < t->nr_tids; j++) {
 		if (ptrace(PTRACE_SETOPTIONS, t->tids[j], NULL,
-			   (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)) < 0) {
+			   (void *)(long)(REMOTE_PTRACE_OPTIONS | PTRACE_O_EXITKILL)) < 0) {
 			int ret = -errno;
 
 			pr_err("task %d thread %d: PTRACE_SETOPTIONS: %s", t->pid, t->tids[j],

@@ -8,12 +8,14 @@
  *            high recorded fd number fits), cwd, root (after both: the
  *            recorded paths are as minicr sees them, and the task still
  *            shares minicr's root), umask, rlimits (before the creds: prlimit
- *            on another task needs its uids to be minicr's), personality,
- *            no_new_privs, child_subreaper, signals (flush, sigactions,
- *            shared pending);
+ *            on another task needs its uids to be minicr's), the seccomp
+ *            filters all threads share (seccomp.h: before no_new_privs,
+ *            which TSYNC would spread), personality, no_new_privs,
+ *            child_subreaper, signals (flush, sigactions, shared pending);
  *   threads: comm, sigaltstack, rseq, tid address, robust list, private
- *            pending signals, creds last (they may drop the capabilities
- *            the calls before need); non-leader threads first;
+ *            pending signals, the thread's own seccomp filters or strict
+ *            mode (they need CAP_SYS_ADMIN), creds last (they may drop the
+ *            capabilities the calls before need); non-leader threads first;
  *   leader:  the same, then pdeath_signal, which the kernel clears when
  *            the creds change the euid/egid/fsuid/fsgid.
  * Threads are never handed back with remote_end(): their registers, FPU
@@ -40,6 +42,7 @@
 #include "log.h"
 #include "rst_core_int.h"
 #include "rst_core_util.h"
+#include "seccomp.h"
 #include "util.h"
 
 /* ---- remote calls in one thread ---- */
@@ -561,6 +564,8 @@ static int restore_thread(struct rst_call *c, const CoreEntry *ce, ThreadCoreEnt
 		return r;
 	ret = rst_sig_thread(c, te);
 	if (!ret)
+		ret = rst_seccomp_thread(c, ce, te);
+	if (!ret)
 		ret = restore_creds(c, te);
 	return ret;
 }
@@ -602,6 +607,8 @@ int rst_core_restore(int dirfd, struct rst_task *t)
 		ret = restore_fs(&leader, ce);
 	if (!ret)
 		ret = restore_rlimits(t, ce);
+	if (!ret)
+		ret = rst_seccomp_task(&leader, ce);
 	if (!ret)
 		ret = restore_prctl(&leader, ce);
 	if (!ret)
