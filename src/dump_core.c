@@ -19,6 +19,7 @@
 #include "infect.h"
 #include "log.h"
 #include "proc_parse.h"
+#include "timers.h"
 #include "util.h"
 
 #define SIGINFO_SIZE   128
@@ -273,9 +274,7 @@ static int dump_rseq(pid_t pid, pid_t tid, ThreadCoreEntry *te)
 	return 0;
 }
 
-/* Every queued siginfo of the thread's private queue, or with shared the
- * task's shared queue, left in place. */
-static int peek_siginfo(pid_t pid, pid_t tid, bool shared,
+int peek_siginfo(pid_t pid, pid_t tid, bool shared,
 			ProtobufCBinaryData **out, size_t *nr)
 {
 	uint8_t batch[32][SIGINFO_SIZE];
@@ -385,8 +384,7 @@ static int dump_creds(pid_t pid, pid_t tid, ThreadCoreEntry *te, int *no_new_pri
 
 /* ---- asking the thread itself (remote system calls) ---- */
 
-/* A remote call that writes its result into scratch; reads back len bytes. */
-static int remote_get(struct remote *r, const char *what, long nr, unsigned long a1,
+int remote_get(struct remote *r, const char *what, long nr, unsigned long a1,
 		      unsigned long a2, unsigned long a3, unsigned long a4,
 		      void *res, size_t len)
 {
@@ -612,7 +610,8 @@ int dump_core_fill(const struct pstree_task *t, CoreEntry *ce)
 		if (ret)
 			return ret;
 	}
-	return 0;
+	/* Last: it takes the timers' signals out of the pending lists. */
+	return timers_dump(t, sys_ip, ce);
 }
 
 static void free_blobs(ProtobufCBinaryData *b, size_t n)
@@ -657,4 +656,5 @@ void dump_core_free(CoreEntry *ce)
 	free(ce->cwd);
 	free(ce->root);
 	ce->cwd = ce->root = NULL;
+	timers_free(ce);
 }

@@ -40,6 +40,7 @@
 #include "log.h"
 #include "rst_core_int.h"
 #include "rst_core_util.h"
+#include "timers.h"
 #include "util.h"
 
 /* ---- remote calls in one thread ---- */
@@ -560,6 +561,8 @@ static int restore_thread(struct rst_call *c, const CoreEntry *ce, ThreadCoreEnt
 	if (r < 0)
 		return r;
 	ret = rst_sig_thread(c, te);
+	if (!ret)
+		ret = timers_rst_thread(c, ce, te);
 	if (!ret)
 		ret = restore_creds(c, te);
 	return ret;
