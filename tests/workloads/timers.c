@@ -17,8 +17,8 @@
  * si_value and the receiving thread, and count. It writes DIR/ready once
  * every signal source has fired; when DIR/verify appears it checks the
  * timers and counts for 1.5 s and writes DIR/result, "OK ..." or "FAIL ...".
- * With --refuse it also creates a timer on its parent's CPU clock, which
- * minicr must refuse to dump. */
+ * With --refuse it also forks a child and creates a timer on the child's
+ * CPU clock, which minicr must refuse to dump. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -331,7 +331,13 @@ int main(int argc, char **argv)
 	setitimer(ITIMER_VIRTUAL, &iv, NULL);
 	setitimer(ITIMER_PROF, &iv, NULL);
 	if (argc > 2 && !strcmp(argv[2], "--refuse")) {
-		clock_getcpuclockid(getppid(), &cpu);
+		pid_t kid = fork();
+
+		if (kid == 0) {
+			for (;;)
+				pause();
+		}
+		clock_getcpuclockid(kid, &cpu);
 		k_timer_create(cpu, SIGEV_NONE, 0, 0, 0);
 	}
 
