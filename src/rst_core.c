@@ -12,8 +12,10 @@
  *            no_new_privs, child_subreaper, signals (flush, sigactions,
  *            shared pending);
  *   threads: comm, sigaltstack, rseq, tid address, robust list, private
- *            pending signals, creds last (they may drop the capabilities
- *            the calls before need); non-leader threads first;
+ *            pending signals, timers (timers.c: after every signal, so the
+ *            timers' own queued signals come last and are not flushed),
+ *            creds last (they may drop the capabilities the calls before
+ *            need); non-leader threads first;
  *   leader:  the same, then pdeath_signal, which the kernel clears when
  *            the creds change the euid/egid/fsuid/fsgid.
  * Threads are never handed back with remote_end(): their registers, FPU
