@@ -753,11 +753,13 @@ static int create_timer(struct rst_call *c, const CoreEntry *ce, const PosixTime
 }
 
 /* Restored IDs leave the kernel's counter at 0, where the task's next
- * timer_create() would reuse a gap below them; at dump it was past them. */
+ * timer_create() would reuse a gap below them; at dump it was past them.
+ * The counter skips taken IDs: taking and freeing every free ID up to the
+ * last one below the highest makes the next new timer get highest + 1. */
 static int move_id_counter(struct rst_call *c, const CoreEntry *ce)
 {
 	struct k_sigevent sev = { .notify = SIGEV_NONE };
-	int32_t max = -1, id;
+	int32_t max = -1, last, id;
 	long r;
 	int ret;
 
@@ -766,6 +768,10 @@ static int move_id_counter(struct rst_call *c, const CoreEntry *ce)
 			max = ce->posix_timers[i]->id;
 	if (max < 0 || max >= ID_COUNTER_MAX)
 		return 0;
+	for (last = max - 1; last >= 0 && find_timer(ce, last); last--)
+		;
+	if (last < 0)
+		return 0;   /* 0 to max all taken: the counter skips them */
 	ret = rst_call_put(c, 64, &sev, sizeof(sev));
 	if (ret)
 		return ret;
@@ -782,7 +788,7 @@ static int move_id_counter(struct rst_call *c, const CoreEntry *ce)
 		r = rst_call(c, "timer_delete", __NR_timer_delete, id, 0, 0, 0, 0, 0);
 		if (r < 0)
 			return r;
-	} while (id < max);
+	} while (id < last);
 	return 0;
 }
 

@@ -37,7 +37,7 @@
 enum { TA, TB, TC, TD, TE, TF, TG, TH, NT };
 enum { S_A, S_D, S_F, S_ALRM, S_VT, S_PROF, NS };
 
-static int ids[NT], gap_id;
+static int ids[NT], gap_id, last_id;
 static volatile pid_t spin_tid;
 static volatile long counts[NS];
 static volatile int bad;
@@ -248,8 +248,8 @@ static int verify(char *why, size_t len)
 	/* A new timer gets an ID past every existing one, as before the dump. */
 	id = k_timer_create(CLOCK_MONOTONIC, SIGEV_NONE, 0, 0, 0);
 	syscall(SYS_timer_delete, id);
-	if (id <= ids[TH]) {
-		snprintf(why, len, "a new timer got ID %d, not above %d", id, ids[TH]);
+	if (id != last_id + 1) {
+		snprintf(why, len, "a new timer got ID %d, not %d", id, last_id + 1);
 		return -1;
 	}
 	for (int s = 0; s < NS; s++)
@@ -338,7 +338,9 @@ int main(int argc, char **argv)
 				pause();
 		}
 		clock_getcpuclockid(kid, &cpu);
-		k_timer_create(cpu, SIGEV_NONE, 0, 0, 0);
+		last_id = k_timer_create(cpu, SIGEV_NONE, 0, 0, 0);
+	} else {
+		last_id = ids[TH];
 	}
 
 	for (;;) {
