@@ -451,14 +451,34 @@ static PosixTimerEntry *find_timer(const CoreEntry *ce, int id)
 	return NULL;
 }
 
-/* Take each recorded timer's queued signal out of a pending list. */
-static void take_timer_signals(CoreEntry *ce, ProtobufCBinaryData *b, size_t *n)
+/* Take each recorded timer's queued signal out of a pending list, to be
+ * queued again by the timer itself. Except for a periodic CPU-time timer
+ * (whose clock cannot be set back to expire it one period earlier) with
+ * the signal deliverable (not in every receiver's blocked mask): its
+ * signal stays a plain pending one, delivered before the clock that would
+ * fire the timer again can move, and the timer is armed for a full period,
+ * as its re-arming at delivery would (the phase lost is the CPU time since
+ * it expired, below a scheduler tick, which is when CPU timers are seen
+ * to expire). unblocked: the signals a receiver of this list takes. */
+static void take_timer_signals(CoreEntry *ce, ProtobufCBinaryData *b, size_t *n,
+			       uint64_t unblocked)
 {
 	size_t out = 0;
 
 	for (size_t i = 0; i < *n; i++) {
 		PosixTimerEntry *e = find_timer(ce, timer_siginfo_id(b[i].data, b[i].len));
+		pid_t p;
+		bool pt;
 
+		if (e && !e->sig_pending && e->interval_ns && e->signo >= 1 && e->signo <= 64 &&
+		    (unblocked & (1ULL << (e->signo - 1))) &&
+		    timer_clock_kind(e->clock, &p, &pt) != TCLK_HRTIMER) {
+			pr_debug("timer %d: periodic on a CPU clock, its signal %u pending: kept "
+				 "as a plain pending signal, the timer re-armed for a period",
+				 e->id, e->signo);
+			e->value_ns = e->interval_ns;
+			e = NULL;
+		}
 		if (e && !e->sig_pending) {
 			e->has_sig_pending = e->sig_pending = 1;
 			free(b[i].data);
@@ -480,12 +500,18 @@ static int check_pending(pid_t pid, const PosixTimerEntry *e)
 		       "cannot be set so", pid, e->id, e->interval_ns);
 		return -EOPNOTSUPP;
 	}
+	if (e->sig_pending && (e->interval_ns ? e->value_ns > e->interval_ns : e->value_ns)) {
+		/* Queued, then set again: the kernel may drop that signal. */
+		pr_err("task %d: timer %d: set again while its signal was pending: not "
+		       "supported", pid, e->id);
+		return -EOPNOTSUPP;
+	}
 	if (!e->sig_pending || !e->interval_ns ||
 	    timer_clock_kind(e->clock, &p, &pt) == TCLK_HRTIMER)
 		return 0;
 	/* Re-arming it in the past would restart its period at CPU time 0. */
-	pr_err("task %d: timer %d: periodic on a CPU clock with its signal pending: cannot "
-	       "be queued again with its period kept", pid, e->id);
+	pr_err("task %d: timer %d: periodic on a CPU clock with its signal pending and "
+	       "blocked: cannot be queued again with its period kept", pid, e->id);
 	return -EOPNOTSUPP;
 }
 
@@ -493,6 +519,7 @@ int timers_dump(const struct pstree_task *t, unsigned long sys_ip, CoreEntry *ce
 {
 	_cleanup_free_ struct proc_timer *pt = NULL;
 	_cleanup_free_ char *buf = NULL;
+	uint64_t any_unblocked = 0;
 	struct remote r;
 	char path[64];
 	size_t n = 0, queued;
@@ -557,9 +584,12 @@ int timers_dump(const struct pstree_task *t, unsigned long sys_ip, CoreEntry *ce
 		if (ret)
 			return ret;
 	}
-	take_timer_signals(ce, ce->shared_pending, &ce->n_shared_pending);
 	for (size_t i = 0; i < ce->n_threads; i++)
-		take_timer_signals(ce, ce->threads[i]->pending, &ce->threads[i]->n_pending);
+		any_unblocked |= ~ce->threads[i]->blocked;
+	take_timer_signals(ce, ce->shared_pending, &ce->n_shared_pending, any_unblocked);
+	for (size_t i = 0; i < ce->n_threads; i++)
+		take_timer_signals(ce, ce->threads[i]->pending, &ce->threads[i]->n_pending,
+				   ~ce->threads[i]->blocked);
 	for (size_t i = 0; i < ce->n_posix_timers; i++) {
 		ret = check_pending(t->pid, ce->posix_timers[i]);
 		if (ret)

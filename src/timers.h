@@ -13,7 +13,10 @@
  *   Refused (-EOPNOTSUPP, naming task, timer and why): a clock other than
  *   the task's own (CPU clock of another process or thread), dynamic
  *   (fd) clocks, an overrun count of the last expiration that is not 0, a
- *   periodic CPU-time timer whose signal is pending, a per-thread CPU clock
+ *   periodic CPU-time timer whose signal is pending and blocked (pending
+ *   and deliverable, it stays a plain pending signal and the timer is
+ *   re-armed for a full period), a timer set again while its signal was
+ *   pending, a disarmed timer with an interval, a per-thread CPU clock
  *   whose thread cannot be told (multi-threaded task, timer disarmed).
  *   getitimer() of ITIMER_REAL/VIRTUAL/PROF, recorded when armed.
  * - Restore (timers_rst_thread(), per thread after its pending signals,

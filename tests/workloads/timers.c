@@ -17,8 +17,10 @@
  * si_value and the receiving thread, and count. It writes DIR/ready once
  * every signal source has fired; when DIR/verify appears it checks the
  * timers and counts for 1.5 s and writes DIR/result, "OK ..." or "FAIL ...".
- * With --refuse it also forks a child and creates a timer on the child's
- * CPU clock, which minicr must refuse to dump. */
+ * With --refuse=KIND it also makes a timer minicr must refuse to dump: on
+ * a child's CPU clock, with overruns at its last delivery, periodic on the
+ * process CPU clock with its signal pending, disarmed on the CPU clock of
+ * the main thread (the task has two). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -270,6 +272,49 @@ static int verify(char *why, size_t len)
 	return 0;
 }
 
+/* A timer minicr must refuse to dump; returns its ID. */
+static int refusable(const char *what)
+{
+	struct timespec zero = { 0, 0 };
+	clockid_t cpu;
+	sigset_t set;
+	pid_t kid;
+	int id;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN + 8);
+	if (!strcmp(what, "--refuse=cpu-of-child")) {
+		kid = fork();
+		if (kid == 0) {
+			for (;;)
+				pause();
+		}
+		clock_getcpuclockid(kid, &cpu);
+		return k_timer_create(cpu, SIGEV_NONE, 0, 0, 0);
+	}
+	if (!strcmp(what, "--refuse=overrun")) {
+		/* Delivered after 5 periods blocked: overrun 4 or so, and
+		 * the next signal stays pending, so no delivery resets it. */
+		id = k_timer_create(CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGRTMIN + 8, 0, 0);
+		k_timer_set(id, 10, 10);
+		msleep(55);
+		sigtimedwait(&set, NULL, &zero);
+		return id;
+	}
+	if (!strcmp(what, "--refuse=cpu-pending")) {
+		/* The spinning thread makes it expire; its signal is blocked. */
+		id = k_timer_create(CLOCK_PROCESS_CPUTIME_ID, SIGEV_SIGNAL, SIGRTMIN + 8, 0, 0);
+		k_timer_set(id, 10, 1000000);
+		while (sigpending(&set), !sigismember(&set, SIGRTMIN + 8))
+			msleep(5);
+		return id;
+	}
+	if (!strcmp(what, "--refuse=thread-clock-disarmed"))
+		return k_timer_create(CLOCK_THREAD_CPUTIME_ID, SIGEV_NONE, 0, 0, 0);
+	fprintf(stderr, "unknown %s\n", what);
+	exit(2);
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
@@ -280,7 +325,8 @@ int main(int argc, char **argv)
 	char why[300];
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: minicr-test-timers DIR [--refuse]\n");
+		fprintf(stderr, "usage: minicr-test-timers DIR [--refuse=cpu-of-child|overrun|"
+			"cpu-pending|thread-clock-disarmed]\n");
 		return 2;
 	}
 	dir = argv[1];
@@ -302,6 +348,7 @@ int main(int argc, char **argv)
 	sigemptyset(&block);
 	sigaddset(&block, SIGRTMIN + 6);
 	sigaddset(&block, SIGRTMIN + 7);
+	sigaddset(&block, SIGRTMIN + 8);   /* of --refuse timers */
 	sigprocmask(SIG_BLOCK, &block, NULL);
 
 	ids[TA] = k_timer_create(CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGRTMIN + 1, 1000 + TA, 0);
@@ -330,18 +377,9 @@ int main(int argc, char **argv)
 	iv = (struct itimerval){ { 0, 100000 }, { 0, 100000 } };
 	setitimer(ITIMER_VIRTUAL, &iv, NULL);
 	setitimer(ITIMER_PROF, &iv, NULL);
-	if (argc > 2 && !strcmp(argv[2], "--refuse")) {
-		pid_t kid = fork();
-
-		if (kid == 0) {
-			for (;;)
-				pause();
-		}
-		clock_getcpuclockid(kid, &cpu);
-		last_id = k_timer_create(cpu, SIGEV_NONE, 0, 0, 0);
-	} else {
-		last_id = ids[TH];
-	}
+	last_id = ids[TH];
+	if (argc > 2)
+		last_id = refusable(argv[2]);
 
 	for (;;) {
 		int all = 1;
