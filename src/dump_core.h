@@ -14,6 +14,9 @@
  * registered; sigactions only when not SIG_DFL; stop_signal only for a
  * group-stopped task. Zombies get nothing.
  *
+ * Last, timers_dump() (timers.h) records the timers and takes their
+ * queued signals out of the pending lists.
+ *
  * creds_parse() is the pure part: the creds lines of /proc/PID/status. */
 #ifndef MINICR_DUMP_CORE_H
 #define MINICR_DUMP_CORE_H

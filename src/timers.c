@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -25,6 +26,7 @@
 #define PR_TIMER_CREATE_RESTORE_IDS      77
 #define PR_TIMER_CREATE_RESTORE_IDS_OFF  0
 #define PR_TIMER_CREATE_RESTORE_IDS_ON   1
+#define PR_TIMER_CREATE_RESTORE_IDS_GET  2
 #endif
 
 #define NSEC_PER_SEC   1000000000ULL
@@ -616,6 +618,12 @@ void timers_free(CoreEntry *ce)
 }
 
 /* ---- restore ---- */
+
+int timers_check(void)
+{
+	return prctl(PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_GET, 0, 0, 0) < 0 ?
+	       -errno : 0;
+}
 
 static ssize_t image_thread(const CoreEntry *ce, pid_t tid)
 {

@@ -77,6 +77,10 @@ int timer_siginfo_id(const uint8_t *si, size_t len);
 int timers_dump(const struct pstree_task *t, unsigned long sys_ip, CoreEntry *ce);
 void timers_free(CoreEntry *ce);
 
+/* 0 if the kernel creates timers with a given ID (Linux 6.17+), which
+ * restore needs for any task with a POSIX timer; else -errno. */
+int timers_check(void);
+
 struct rst_call;
 /* In thread te of the task being restored (c borrows it; the leader,
  * ce->threads[0], last), after its pending signals: create the timers this
