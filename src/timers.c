@@ -341,6 +341,15 @@ static int remote_values(struct remote *r, CoreEntry *ce)
 	return 0;
 }
 
+/* On the CPU clock of its creating thread, which is not known yet. */
+static bool unbound_cpu_thread(const PosixTimerEntry *e)
+{
+	pid_t pid;
+	bool pt;
+
+	return !e->has_cpu_tid && timer_clock_kind(e->clock, &pid, &pt) == TCLK_CPU_THREAD;
+}
+
 /* A per-thread CPU clock of a multi-threaded task: the thread it counts is
  * not shown anywhere, but only that thread's clock moves while it runs
  * remote calls and the others stay frozen. */
@@ -348,33 +357,30 @@ static int probe_cpu_thread(const struct pstree_task *t, unsigned long sys_ip, C
 {
 	struct k_itimerspec a, b;
 	struct remote r;
+	size_t todo = 0;
 	int ret = 0, end;
 
 	for (size_t k = 0; k < ce->n_posix_timers; k++) {
 		PosixTimerEntry *e = ce->posix_timers[k];
-		pid_t pid;
-		bool pt;
 
-		if (e->has_cpu_tid || timer_clock_kind(e->clock, &pid, &pt) != TCLK_CPU_THREAD)
+		if (!unbound_cpu_thread(e))
 			continue;
 		if (!e->value_ns) {
 			pr_err("task %d: timer %d: disarmed on the CPU clock of one of its %zu "
 			       "threads, which cannot be told", t->pid, e->id, t->nr_tids);
 			return -EOPNOTSUPP;
 		}
+		todo++;
 	}
-	for (size_t i = 0; i < t->nr_tids && !ret; i++) {
+	for (size_t i = 0; i < t->nr_tids && todo && !ret; i++) {
 		ret = remote_start(&r, t->pid, t->tids[i], sys_ip);
 		if (ret)
 			return ret;
 		ret = remote_scratch(&r, TIMERS_SCRATCH);
 		for (size_t k = 0; k < ce->n_posix_timers && !ret; k++) {
 			PosixTimerEntry *e = ce->posix_timers[k];
-			pid_t pid;
-			bool pt;
 
-			if (e->has_cpu_tid ||
-			    timer_clock_kind(e->clock, &pid, &pt) != TCLK_CPU_THREAD)
+			if (!unbound_cpu_thread(e))
 				continue;
 			ret = timer_gettime_remote(&r, e->id, &a);
 			if (!ret)
@@ -382,6 +388,7 @@ static int probe_cpu_thread(const struct pstree_task *t, unsigned long sys_ip, C
 			if (!ret && memcmp(&a, &b, sizeof(a))) {
 				e->has_cpu_tid = 1;
 				e->cpu_tid = t->tids[i];
+				todo--;
 			}
 		}
 		end = remote_end(&r);
@@ -389,13 +396,9 @@ static int probe_cpu_thread(const struct pstree_task *t, unsigned long sys_ip, C
 			ret = end;
 	}
 	for (size_t k = 0; k < ce->n_posix_timers && !ret; k++) {
-		PosixTimerEntry *e = ce->posix_timers[k];
-		pid_t pid;
-		bool pt;
-
-		if (!e->has_cpu_tid && timer_clock_kind(e->clock, &pid, &pt) == TCLK_CPU_THREAD) {
+		if (unbound_cpu_thread(ce->posix_timers[k])) {
 			pr_err("task %d: timer %d: on a thread CPU clock that none of its threads "
-			       "drives", t->pid, e->id);
+			       "drives", t->pid, ce->posix_timers[k]->id);
 			ret = -EOPNOTSUPP;
 		}
 	}

@@ -2,11 +2,11 @@
  * themselves across a dump and restore (tests/cr/scenarios/timers.sh).
  *
  * It creates, with raw system calls so IDs are the kernel's:
- *   A  MONOTONIC, SIGEV_SIGNAL SIGRTMIN+1, value 1001, every 100 ms
+ *   A  MONOTONIC, SIGEV_SIGNAL SIGRTMIN+1, value 1000, every 200 ms
  *   -  a timer deleted at once: an ID gap
  *   B  REALTIME, SIGEV_SIGNAL SIGRTMIN+2, one-shot in 1000 s
  *   C  BOOTTIME, SIGEV_NONE, every 1 s
- *   D  MONOTONIC, SIGEV_THREAD_ID to the spinning thread, SIGRTMIN+3, every 100 ms
+ *   D  MONOTONIC, SIGEV_THREAD_ID to the spinning thread, SIGRTMIN+3, every 200 ms
  *   E  the process CPU clock (clock_getcpuclockid(getpid())), one-shot in 1000 s
  *   F  the spinning thread's CPU clock, created by it, SIGEV_THREAD_ID to
  *      itself, SIGRTMIN+5, every 100 ms of its CPU time
@@ -209,8 +209,8 @@ static int verify(char *why, size_t len)
 	long before[NS];
 	int id;
 
-	if (check_time(TA, 100, 100, why, len) || check_time(TB, 1000000, 0, why, len) ||
-	    check_time(TC, 1000, 1000, why, len) || check_time(TD, 100, 100, why, len) ||
+	if (check_time(TA, 200, 200, why, len) || check_time(TB, 1000000, 0, why, len) ||
+	    check_time(TC, 1000, 1000, why, len) || check_time(TD, 200, 200, why, len) ||
 	    check_time(TE, 1000000, 0, why, len) || check_time(TF, 100, 100, why, len) ||
 	    check_time(TH, 50, 50, why, len))
 		return -1;
@@ -365,10 +365,10 @@ int main(int argc, char **argv)
 	ids[TE] = k_timer_create(cpu, SIGEV_SIGNAL, SIGRTMIN + 4, 1000 + TE, 0);
 	ids[TG] = k_timer_create(CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGRTMIN + 6, 1000 + TG, 0);
 	ids[TH] = k_timer_create(CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGRTMIN + 7, 1000 + TH, 0);
-	k_timer_set(ids[TA], 100, 100);
+	k_timer_set(ids[TA], 200, 200);
 	k_timer_set(ids[TB], 1000000, 0);
 	k_timer_set(ids[TC], 1000, 1000);
-	k_timer_set(ids[TD], 100, 100);
+	k_timer_set(ids[TD], 200, 200);
 	k_timer_set(ids[TE], 1000000, 0);
 	k_timer_set(ids[TG], 10, 0);
 	k_timer_set(ids[TH], 50, 50);
