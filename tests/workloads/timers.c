@@ -12,6 +12,8 @@
  *      itself, SIGRTMIN+5, every 100 ms of its CPU time
  *   G  MONOTONIC, SIGRTMIN+6 (blocked everywhere), one-shot: stays pending
  *   H  MONOTONIC, SIGRTMIN+7 (blocked everywhere), every 50 ms: pending
+ *   I  MONOTONIC, SIGEV_THREAD_ID to the spinning thread, SIGRTMIN+9
+ *      (blocked), one-shot: pending in that thread (checked by it)
  * and ITIMER_REAL every 80 ms, ITIMER_VIRTUAL and ITIMER_PROF every 100 ms
  * (driven by the spinning thread). Handlers check si_code, si_timerid,
  * si_value and the receiving thread, and count. It writes DIR/ready once
@@ -36,13 +38,14 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { TA, TB, TC, TD, TE, TF, TG, TH, NT };
+enum { TA, TB, TC, TD, TE, TF, TG, TH, TI, NT };
 enum { S_A, S_D, S_F, S_ALRM, S_VT, S_PROF, NS };
 
 static int ids[NT], gap_id, last_id;
 static volatile pid_t spin_tid;
 static volatile long counts[NS];
-static volatile int bad;
+static volatile int bad, spin_check, spin_done;
+static char spin_why[200];
 static char bad_msg[256];
 static const char *dir;
 
@@ -109,6 +112,8 @@ static void on_itimer(int sig)
 	counts[sig == SIGALRM ? S_ALRM : sig == SIGVTALRM ? S_VT : S_PROF]++;
 }
 
+static int take_pending(int t, int sig, char *why, size_t len);
+
 static void *spin(void *arg)
 {
 	(void)arg;
@@ -116,8 +121,15 @@ static void *spin(void *arg)
 	ids[TF] = k_timer_create(CLOCK_THREAD_CPUTIME_ID, SIGEV_THREAD_ID, SIGRTMIN + 5,
 				 1000 + TF, spin_tid);
 	k_timer_set(ids[TF], 100, 100);
-	for (volatile unsigned long n = 0;; n++)
-		;
+	for (;;) {
+		/* Timer I's signal is in this thread's own queue. */
+		if (spin_check && !spin_done) {
+			if (take_pending(TI, SIGRTMIN + 9, spin_why, sizeof(spin_why)))
+				spin_done = 2;
+			else
+				spin_done = 1;
+		}
+	}
 	return NULL;
 }
 
@@ -233,6 +245,13 @@ static int verify(char *why, size_t len)
 	}
 	if (take_pending(TG, SIGRTMIN + 6, why, len) || take_pending(TH, SIGRTMIN + 7, why, len))
 		return -1;
+	spin_check = 1;
+	while (!spin_done)
+		msleep(1);
+	if (spin_done == 2) {
+		snprintf(why, len, "spinning thread: %s", spin_why);
+		return -1;
+	}
 	getitimer(ITIMER_REAL, &iv);
 	if (iv.it_interval.tv_usec != 80000 || iv.it_value.tv_usec > 80000 ||
 	    (!iv.it_value.tv_usec && !iv.it_value.tv_sec)) {
@@ -349,6 +368,7 @@ int main(int argc, char **argv)
 	sigaddset(&block, SIGRTMIN + 6);
 	sigaddset(&block, SIGRTMIN + 7);
 	sigaddset(&block, SIGRTMIN + 8);   /* of --refuse timers */
+	sigaddset(&block, SIGRTMIN + 9);
 	sigprocmask(SIG_BLOCK, &block, NULL);
 
 	ids[TA] = k_timer_create(CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGRTMIN + 1, 1000 + TA, 0);
@@ -365,6 +385,7 @@ int main(int argc, char **argv)
 	ids[TE] = k_timer_create(cpu, SIGEV_SIGNAL, SIGRTMIN + 4, 1000 + TE, 0);
 	ids[TG] = k_timer_create(CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGRTMIN + 6, 1000 + TG, 0);
 	ids[TH] = k_timer_create(CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGRTMIN + 7, 1000 + TH, 0);
+	ids[TI] = k_timer_create(CLOCK_MONOTONIC, SIGEV_THREAD_ID, SIGRTMIN + 9, 1000 + TI, spin_tid);
 	k_timer_set(ids[TA], 200, 200);
 	k_timer_set(ids[TB], 1000000, 0);
 	k_timer_set(ids[TC], 1000, 1000);
@@ -372,12 +393,13 @@ int main(int argc, char **argv)
 	k_timer_set(ids[TE], 1000000, 0);
 	k_timer_set(ids[TG], 10, 0);
 	k_timer_set(ids[TH], 50, 50);
+	k_timer_set(ids[TI], 10, 0);
 	iv = (struct itimerval){ { 0, 80000 }, { 0, 80000 } };
 	setitimer(ITIMER_REAL, &iv, NULL);
 	iv = (struct itimerval){ { 0, 100000 }, { 0, 100000 } };
 	setitimer(ITIMER_VIRTUAL, &iv, NULL);
 	setitimer(ITIMER_PROF, &iv, NULL);
-	last_id = ids[TH];
+	last_id = ids[TI];
 	if (argc > 2)
 		last_id = refusable(argv[2]);
 
