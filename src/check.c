@@ -23,6 +23,7 @@
 #include "infect.h"
 #include "log.h"
 #include "proc_parse.h"
+#include "timers.h"
 #include "util.h"
 
 /* A child every probe can look at: it sleeps until killed. */
@@ -187,6 +188,12 @@ out:
 	return ret;
 }
 
+static int check_timer_ids(const struct probe_child *c)
+{
+	(void)c;
+	return timers_check();
+}
+
 static const struct {
 	const char *name;
 	int (*probe)(const struct probe_child *c);
@@ -199,6 +206,7 @@ static const struct {
 	{ "process_vm_readv", check_process_vm_readv },
 	{ "/proc/PID/task/TID/children", check_proc_children },
 	{ "unix_diag (NETLINK_SOCK_DIAG)", check_unix_diag },
+	{ "PR_TIMER_CREATE_RESTORE_IDS", check_timer_ids },
 };
 
 int cr_check(void)

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "proc_parse.h"
 #include "seccomp.h"
+#include "timers.h"
 #include "util.h"
 
 #define SIGINFO_SIZE   128
@@ -274,9 +275,7 @@ static int dump_rseq(pid_t pid, pid_t tid, ThreadCoreEntry *te)
 	return 0;
 }
 
-/* Every queued siginfo of the thread's private queue, or with shared the
- * task's shared queue, left in place. */
-static int peek_siginfo(pid_t pid, pid_t tid, bool shared,
+int peek_siginfo(pid_t pid, pid_t tid, bool shared,
 			ProtobufCBinaryData **out, size_t *nr)
 {
 	uint8_t batch[32][SIGINFO_SIZE];
@@ -386,8 +385,7 @@ static int dump_creds(pid_t pid, pid_t tid, ThreadCoreEntry *te, int *no_new_pri
 
 /* ---- asking the thread itself (remote system calls) ---- */
 
-/* A remote call that writes its result into scratch; reads back len bytes. */
-static int remote_get(struct remote *r, const char *what, long nr, unsigned long a1,
+int remote_get(struct remote *r, const char *what, long nr, unsigned long a1,
 		      unsigned long a2, unsigned long a3, unsigned long a4,
 		      void *res, size_t len)
 {
@@ -616,7 +614,9 @@ int dump_core_fill(const struct pstree_task *t, CoreEntry *ce, struct refusals *
 		if (ret)
 			return ret;
 	}
-	return seccomp_dump_task(t->pid, ce);
+	ret = seccomp_dump_task(t->pid, ce);
+	/* Last: it takes the timers' signals out of the pending lists. */
+	return ret ? ret : timers_dump(t, sys_ip, ce);
 }
 
 static void free_blobs(ProtobufCBinaryData *b, size_t n)
@@ -662,4 +662,5 @@ void dump_core_free(CoreEntry *ce)
 	free(ce->cwd);
 	free(ce->root);
 	ce->cwd = ce->root = NULL;
+	timers_free(ce);
 }

@@ -14,12 +14,17 @@
  * registered; sigactions only when not SIG_DFL; stop_signal only for a
  * group-stopped task. Zombies get nothing.
  *
+ * Last, timers_dump() (timers.h) records the timers and takes their
+ * queued signals out of the pending lists.
+ *
  * creds_parse() is the pure part: the creds lines of /proc/PID/status. */
 #ifndef MINICR_DUMP_CORE_H
 #define MINICR_DUMP_CORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core.pb-c.h"
 #include "pstree.h"
@@ -48,5 +53,15 @@ struct refusals;
  * also after a failure. */
 int dump_core_fill(const struct pstree_task *t, CoreEntry *ce, struct refusals *r);
 void dump_core_free(CoreEntry *ce);
+
+/* Every queued siginfo (128 bytes each) of the thread's private queue, or
+ * with shared the task's shared queue, left in place; *out is malloc'd. */
+int peek_siginfo(pid_t pid, pid_t tid, bool shared, ProtobufCBinaryData **out, size_t *nr);
+
+struct remote;
+/* A remote call that writes its result into r's scratch memory; reads back
+ * len bytes into res. Logged as "task P thread T: remote <what>: <error>". */
+int remote_get(struct remote *r, const char *what, long nr, unsigned long a1,
+	       unsigned long a2, unsigned long a3, unsigned long a4, void *res, size_t len);
 
 #endif

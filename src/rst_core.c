@@ -13,9 +13,11 @@
  *            which TSYNC would spread), personality, no_new_privs,
  *            child_subreaper, signals (flush, sigactions, shared pending);
  *   threads: comm, sigaltstack, rseq, tid address, robust list, private
- *            pending signals, the thread's own seccomp filters or strict
- *            mode (they need CAP_SYS_ADMIN), creds last (they may drop the
- *            capabilities the calls before need); non-leader threads first;
+ *            pending signals, timers (timers.c: after every signal, so the
+ *            timers' own queued signals come last and are not flushed),
+ *            the thread's own seccomp filters or strict mode (they need
+ *            CAP_SYS_ADMIN), creds last (they may drop the capabilities the
+ *            calls before need); non-leader threads first;
  *   leader:  the same, then pdeath_signal, which the kernel clears when
  *            the creds change the euid/egid/fsuid/fsgid.
  * Threads are never handed back with remote_end(): their registers, FPU
@@ -43,6 +45,7 @@
 #include "rst_core_int.h"
 #include "rst_core_util.h"
 #include "seccomp.h"
+#include "timers.h"
 #include "util.h"
 
 /* ---- remote calls in one thread ---- */
@@ -563,6 +566,8 @@ static int restore_thread(struct rst_call *c, const CoreEntry *ce, ThreadCoreEnt
 	if (r < 0)
 		return r;
 	ret = rst_sig_thread(c, te);
+	if (!ret)
+		ret = timers_rst_thread(c, ce, te);
 	if (!ret)
 		ret = rst_seccomp_thread(c, ce, te);
 	if (!ret)

@@ -10,7 +10,7 @@
  *   rst_core_restore()  per-task and per-thread kernel state: files, cwd,
  *                       root, umask, rlimits, sigactions, pending signals,
  *                       sigaltstack, rseq, tid address, robust list, comm,
- *                       creds (rst_core.c)
+ *                       timers, creds (rst_core.c, timers.c)
  *   rst_mem_finish()    unmap the trampoline: the last remote call
  *   rst_threads_resume() set every thread's registers and FPU state and
  *                       signal mask; restore.c then detaches all tasks.
