@@ -19,6 +19,7 @@
 #include "infect.h"
 #include "log.h"
 #include "proc_parse.h"
+#include "task_attrs.h"
 #include "util.h"
 
 #define SIGINFO_SIZE   128
@@ -522,8 +523,12 @@ static int remote_state(pid_t pid, pid_t tid, unsigned long sys_ip,
 	ret = remote_scratch(&r, SCRATCH_SIZE);
 	if (!ret)
 		ret = remote_thread_state(&r, te);
+	if (!ret)
+		ret = attrs_dump_thread(&r, te);
 	if (!ret && leader_ce)
 		ret = remote_task_state(&r, leader_ce);
+	if (!ret && leader_ce)
+		ret = attrs_dump_task(&r, leader_ce);
 	end = remote_end(&r);
 	return ret ? ret : end;
 }
@@ -636,6 +641,7 @@ void dump_core_free(CoreEntry *ce)
 		if (te->creds)
 			free(te->creds->groups);
 		free(te->creds);
+		attrs_free_thread(te);
 		free(te);
 	}
 	free(ce->threads);
@@ -657,4 +663,5 @@ void dump_core_free(CoreEntry *ce)
 	free(ce->cwd);
 	free(ce->root);
 	ce->cwd = ce->root = NULL;
+	attrs_free_task(ce);
 }

@@ -40,6 +40,7 @@
 #include "log.h"
 #include "rst_core_int.h"
 #include "rst_core_util.h"
+#include "task_attrs.h"
 #include "util.h"
 
 /* ---- remote calls in one thread ---- */
@@ -561,7 +562,11 @@ static int restore_thread(struct rst_call *c, const CoreEntry *ce, ThreadCoreEnt
 		return r;
 	ret = rst_sig_thread(c, te);
 	if (!ret)
+		ret = attrs_rst_thread(c, ce, te);
+	if (!ret)
 		ret = restore_creds(c, te);
+	if (!ret)
+		ret = attrs_rst_thread_late(c, te);
 	return ret;
 }
 
@@ -605,6 +610,8 @@ int rst_core_restore(int dirfd, struct rst_task *t)
 	if (!ret)
 		ret = restore_prctl(&leader, ce);
 	if (!ret)
+		ret = attrs_rst_task(&leader, ce);
+	if (!ret)
 		ret = rst_sig_task(&leader, ce);
 	if (ret)
 		goto cleanup;
@@ -625,6 +632,8 @@ int rst_core_restore(int dirfd, struct rst_task *t)
 		if (r < 0)
 			ret = r;
 	}
+	if (!ret)
+		ret = attrs_rst_task_late(&leader, ce);
 cleanup:
 	if (!ret)
 		pr_info("task %d: core state restored (%zu threads)", t->pid, t->nr_tids);
