@@ -17,19 +17,20 @@ ready() {
 	done
 }
 
-# attrs_verify GEN: every thread checks itself; all must answer "GEN ... OK".
+# attrs_verify GEN [DIR]: every thread checks itself; all must answer
+# "GEN NAME OK" (task-attrs-refuse.sh uses it too).
 attrs_verify() {
-	local n bad=0
-	echo "$1" >"$S/a/.verify.tmp"
-	mv "$S/a/.verify.tmp" "$S/a/verify"
+	local n bad=0 d=${2:-$S/a}
+	echo "$1" >"$d/.verify.tmp"
+	mv "$d/.verify.tmp" "$d/verify"
 	for n in "${ATTRS_NAMES[@]}"; do
-		if ! wait_until 20 eval "grep -q '^$1 ' '$S/a/result.$n' 2>/dev/null"; then
+		if ! wait_until 20 eval "grep -q '^$1 ' '$d/result.$n' 2>/dev/null"; then
 			echo "$n wrote no result for $1" >&2
 			bad=1
 			continue
 		fi
-		sed 's/^/    /' "$S/a/result.$n"
-		grep -q "^$1 $n OK" "$S/a/result.$n" || bad=1
+		sed 's/^/    /' "$d/result.$n"
+		grep -q "^$1 $n OK" "$d/result.$n" || bad=1
 	done
 	return $bad
 }
