@@ -28,6 +28,7 @@
 #endif
 #define ATTRS_MEMBARRIER_GET_REGISTRATIONS (1 << 9)
 #define ATTRS_SECBIT_KEEP_CAPS_LOCKED (1u << 5)
+#define ATTRS_SECBIT_NO_CAP_AMBIENT_RAISE (3u << 6)   /* the bit and its lock */
 #define ATTRS_SCHED_DEADLINE 6
 #define ATTRS_SCHED_ATTR_SIZE 56
 #define ATTRS_FLAG_RESET_ON_FORK 0x01ULL
@@ -156,6 +157,19 @@ int attrs_autogroup_parse(const char *s, long *id, int *nice)
 bool attrs_spec_recordable(long v)
 {
 	return v >= 0 && (v & PR_SPEC_PRCTL) && v != (PR_SPEC_PRCTL | PR_SPEC_ENABLE);
+}
+
+void attrs_secbits_split(uint32_t bits, bool has_ambient, uint32_t *early, uint32_t *late)
+{
+	*late = bits & ATTRS_SECBIT_KEEP_CAPS_LOCKED;
+	if (has_ambient)
+		*late |= bits & ATTRS_SECBIT_NO_CAP_AMBIENT_RAISE;
+	*early = bits & ~*late;
+}
+
+static bool has_ambient(const ThreadCoreEntry *te)
+{
+	return te->creds && te->creds->has_cap_amb && te->creds->cap_amb;
 }
 
 /* ---- /proc files, from minicr ---- */
@@ -373,6 +387,7 @@ static int dump_prctls(struct remote *r, const ThreadCoreEntry *te, ThreadAttrsE
 		{ PR_SPEC_INDIRECT_BRANCH, &a->has_spec_indirect_branch, &a->spec_indirect_branch },
 		{ PR_SPEC_L1D_FLUSH, &a->has_spec_l1d_flush, &a->spec_l1d_flush },
 	};
+	uint32_t early, late;
 	int32_t tsc;
 	long v;
 	int ret;
@@ -410,11 +425,12 @@ static int dump_prctls(struct remote *r, const ThreadCoreEntry *te, ThreadAttrsE
 		return ret;
 	a->has_securebits = v != 0;
 	a->securebits = v;
-	if ((v & ATTRS_SECBIT_KEEP_CAPS_LOCKED) &&
-	    !(te->creds && (te->creds->cap_eff & (1ULL << CAP_SETPCAP)))) {
-		pr_err("task %d thread %d: securebits 0x%lx: SECBIT_KEEP_CAPS_LOCKED without "
-		       "CAP_SETPCAP in the effective set cannot be set again after the creds",
-		       r->pid, r->tid, v);
+	attrs_secbits_split(v, has_ambient(te), &early, &late);
+	if (late && !(te->creds && (te->creds->cap_eff & (1ULL << CAP_SETPCAP)))) {
+		pr_err("task %d thread %d: securebits 0x%lx: 0x%x must be set after the creds "
+		       "(SECBIT_KEEP_CAPS_LOCKED, or NO_CAP_AMBIENT_RAISE with an ambient set), "
+		       "which needs CAP_SETPCAP in the effective set, and the thread has not",
+		       r->pid, r->tid, v, late);
 		return -EOPNOTSUPP;
 	}
 	ret = dump_call(r, "prctl(PR_MCE_KILL_GET)", __NR_prctl, PR_MCE_KILL_GET, 0, true, &v);
@@ -733,13 +749,14 @@ int attrs_rst_thread(struct rst_call *c, const CoreEntry *ce, const ThreadCoreEn
 {
 	ThreadAttrsEntry def = THREAD_ATTRS_ENTRY__INIT;
 	const ThreadAttrsEntry *a = te->attrs ? te->attrs : &def;
-	uint32_t secbits = (a->has_securebits ? a->securebits : 0) & ~ATTRS_SECBIT_KEEP_CAPS_LOCKED;
+	uint32_t secbits, late;
 	uint64_t slack = a->has_timer_slack_ns ? a->timer_slack_ns : ATTRS_TIMER_SLACK_DEFAULT;
 	uint32_t mce = a->has_mce_kill ? a->mce_kill : PR_MCE_KILL_DEFAULT;
 	uint32_t tsc = a->has_tsc ? a->tsc : PR_TSC_ENABLE;
 	int mine_tsc = PR_TSC_ENABLE;
 	int ret = 0;
 
+	attrs_secbits_split(a->has_securebits ? a->securebits : 0, has_ambient(te), &secbits, &late);
 	if (ce->attrs && ce->attrs->has_loginuid)
 		ret = rst_loginuid(c, ce->attrs->loginuid);
 	else
@@ -857,6 +874,9 @@ static int rst_affinity(const struct rst_call *c, const ThreadAttrsEntry *a)
 		return 0;
 	if (n >= 0)
 		n = syscall(SYS_sched_setaffinity, c->tid, want_len, want);
+	/* Every online CPU, as for a fresh task: a cpuset may allow fewer. */
+	if (n >= 0 && want == online)
+		return 0;
 	if (n >= 0)
 		n = syscall(SYS_sched_getaffinity, c->tid, sizeof(now), now);
 	if (n >= 0 && attrs_mask_equal(now, n, want, want_len))
@@ -871,12 +891,14 @@ static int rst_affinity(const struct rst_call *c, const ThreadAttrsEntry *a)
 int attrs_rst_thread_late(struct rst_call *c, const ThreadCoreEntry *te)
 {
 	const ThreadAttrsEntry *a = te->attrs;
-	uint32_t ioprio = a && a->has_ioprio ? a->ioprio : 0;
+	uint32_t ioprio = a && a->has_ioprio ? a->ioprio : 0, early, late = 0;
 	long now;
 	int ret = 0;
 
+	if (a && a->has_securebits)
+		attrs_secbits_split(a->securebits, has_ambient(te), &early, &late);
 	/* Needs CAP_SETPCAP in the restored effective set (checked at dump). */
-	if (a && a->has_securebits && (a->securebits & ATTRS_SECBIT_KEEP_CAPS_LOCKED))
+	if (late)
 		ret = rcall(c, "prctl(PR_SET_SECUREBITS)", __NR_prctl, PR_SET_SECUREBITS,
 			    a->securebits, 0);
 	if (!ret)

@@ -17,8 +17,9 @@
  *
  * Refused at dump (one pr_err naming task and thread, -EOPNOTSUPP):
  * SCHED_DEADLINE; PR_SET_IO_FLUSHER (setting it needs CAP_SYS_RESOURCE);
- * SECBIT_KEEP_CAPS_LOCKED without CAP_SETPCAP in the effective set (it is
- * set after the creds, which needs that capability); a thread whose
+ * SECBIT_KEEP_CAPS_LOCKED (or NO_CAP_AMBIENT_RAISE with an ambient set)
+ * without CAP_SETPCAP in the effective set (they are set after the creds,
+ * which needs that capability); a thread whose
  * loginuid is not its leader's. Restore fails, naming task, thread and
  * value: an affinity naming CPUs not online, an oom_score_adj below the
  * created task's oom_score_adj_min (lowering it needs CAP_SYS_RESOURCE),
@@ -31,7 +32,7 @@
  * threads; per thread attrs_rst_thread() before the creds (loginuid needs
  * CAP_AUDIT_CONTROL, securebits CAP_SETPCAP; KEEPCAPS is then in place when
  * restore_creds() saves and restores it around the uid change) and
- * attrs_rst_thread_late() after them (SECBIT_KEEP_CAPS_LOCKED, then the
+ * attrs_rst_thread_late() after them (the late securebits, then the
  * scheduling, affinity and I/O priority, set from minicr: an idle or
  * pinned thread makes no more remote calls); attrs_rst_task_late() in the
  * leader at the very end: MDWE (it would refuse executable mappings of the
@@ -86,6 +87,13 @@ int attrs_autogroup_parse(const char *s, long *id, int *nice);
 /* A PR_GET_SPECULATION_CTRL result worth recording: per-task control
  * (PR_SPEC_PRCTL) and not simply enabled. */
 bool attrs_spec_recordable(long v);
+
+/* Securebits set before the creds (early) and after them (late): the lock
+ * of KEEP_CAPS would stop restore_creds() from keeping the capabilities
+ * across the uid change, and NO_CAP_AMBIENT_RAISE (with its lock) from
+ * raising a recorded ambient set. Setting late bits needs CAP_SETPCAP in
+ * the restored effective set. */
+void attrs_secbits_split(uint32_t bits, bool has_ambient, uint32_t *early, uint32_t *late);
 
 /* ---- dump: in a remote session of the frozen thread (dump_core.c) ---- */
 

@@ -113,6 +113,28 @@ static void test_spec(void **state)
 	assert_false(attrs_spec_recordable(-EINVAL));
 }
 
+static void test_secbits(void **state)
+{
+	uint32_t early, late;
+
+	(void)state;
+	/* KEEP_CAPS (0x10) with NO_SETUID_FIXUP (0x4): all before the creds. */
+	attrs_secbits_split(0x14, true, &early, &late);
+	assert_int_equal(early, 0x14);
+	assert_int_equal(late, 0);
+	/* KEEP_CAPS_LOCKED (0x20) after them. */
+	attrs_secbits_split(0x30, false, &early, &late);
+	assert_int_equal(early, 0x10);
+	assert_int_equal(late, 0x20);
+	/* NO_CAP_AMBIENT_RAISE and its lock: late only with an ambient set. */
+	attrs_secbits_split(0xc0, false, &early, &late);
+	assert_int_equal(early, 0xc0);
+	assert_int_equal(late, 0);
+	attrs_secbits_split(0xc1, true, &early, &late);
+	assert_int_equal(early, 0x01);
+	assert_int_equal(late, 0xc0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -121,6 +143,7 @@ int main(void)
 		cmocka_unit_test(test_masks),
 		cmocka_unit_test(test_autogroup),
 		cmocka_unit_test(test_spec),
+		cmocka_unit_test(test_secbits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

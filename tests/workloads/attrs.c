@@ -2,13 +2,13 @@
  * attributes, each checked by the thread or task that owns it
  * (tests/cr/scenarios/task-attrs.sh).
  *
- *   main   (leader) nice 2, KEEPCAPS; for the process: oom_score_adj 500,
+ *   main   (leader) nice 2, KEEPCAPS locked; for the process: oom_score_adj 500,
  *          loginuid 1234, coredump_filter 0x3f, THP disabled, membarrier
  *          PRIVATE_EXPEDITED and GLOBAL_EXPEDITED registrations
  *   batch  SCHED_BATCH nice 5, pinned to CPU 1, timer slack 123456 ns,
  *          I/O priority best-effort 7, SECBIT_NO_SETUID_FIXUP
  *   idle   SCHED_IDLE, pinned to CPU 0, timer slack 200000 ns, I/O class
- *          idle, MCE kill early
+ *          idle, MCE kill early, SECBIT_NO_CAP_AMBIENT_RAISE locked
  *   fifo   nice 3 then SCHED_FIFO priority 5 with SCHED_FLAG_RESET_ON_FORK,
  *          I/O priority realtime 4, PR_TSC_SIGSEGV (so it never reads the
  *          clock: it only sleeps)
@@ -282,6 +282,8 @@ static void *idle(void *arg)
 		die("ioprio_set: %m");
 	if (prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 0, 0))
 		die("PR_MCE_KILL: %m");
+	if (prctl(PR_SET_SECUREBITS, 0xc0, 0, 0, 0))
+		die("PR_SET_SECUREBITS(NO_CAP_AMBIENT_RAISE, locked): %m");
 	tview_get(&t);
 	serve("idle", &t, NULL);
 	return NULL;
@@ -364,8 +366,9 @@ int main(int argc, char **argv)
 		if (pthread_create(&th, NULL, fns[i], NULL))
 			die("pthread_create");
 	set_sched(SCHED_OTHER, 2, 0, 0);
-	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0))
-		die("PR_SET_KEEPCAPS: %m");
+	/* KEEP_CAPS and its lock: the lock is set after the creds. */
+	if (prctl(PR_SET_SECUREBITS, 0x30, 0, 0, 0))
+		die("PR_SET_SECUREBITS(KEEP_CAPS | KEEP_CAPS_LOCKED): %m");
 	tview_get(&t);
 	pview_get(&p);
 	serve("main", &t, &p);
