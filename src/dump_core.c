@@ -20,6 +20,7 @@
 #include "log.h"
 #include "proc_parse.h"
 #include "seccomp.h"
+#include "task_attrs.h"
 #include "timers.h"
 #include "util.h"
 
@@ -521,8 +522,12 @@ static int remote_state(pid_t pid, pid_t tid, unsigned long sys_ip,
 	ret = remote_scratch(&r, SCRATCH_SIZE);
 	if (!ret)
 		ret = remote_thread_state(&r, te);
+	if (!ret)
+		ret = attrs_dump_thread(&r, te);
 	if (!ret && leader_ce)
 		ret = remote_task_state(&r, leader_ce);
+	if (!ret && leader_ce)
+		ret = attrs_dump_task(&r, leader_ce);
 	end = remote_end(&r);
 	return ret ? ret : end;
 }
@@ -641,6 +646,7 @@ void dump_core_free(CoreEntry *ce)
 		if (te->creds)
 			free(te->creds->groups);
 		free(te->creds);
+		attrs_free_thread(te);
 		free(te);
 	}
 	free(ce->threads);
@@ -663,4 +669,5 @@ void dump_core_free(CoreEntry *ce)
 	free(ce->root);
 	ce->cwd = ce->root = NULL;
 	timers_free(ce);
+	attrs_free_task(ce);
 }

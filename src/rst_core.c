@@ -45,6 +45,7 @@
 #include "rst_core_int.h"
 #include "rst_core_util.h"
 #include "seccomp.h"
+#include "task_attrs.h"
 #include "timers.h"
 #include "util.h"
 
@@ -569,9 +570,13 @@ static int restore_thread(struct rst_call *c, const CoreEntry *ce, ThreadCoreEnt
 	if (!ret)
 		ret = timers_rst_thread(c, ce, te);
 	if (!ret)
+		ret = attrs_rst_thread(c, ce, te);
+	if (!ret)
 		ret = rst_seccomp_thread(c, ce, te);
 	if (!ret)
 		ret = restore_creds(c, te);
+	if (!ret)
+		ret = attrs_rst_thread_late(c, te);
 	return ret;
 }
 
@@ -617,6 +622,8 @@ int rst_core_restore(int dirfd, struct rst_task *t)
 	if (!ret)
 		ret = restore_prctl(&leader, ce);
 	if (!ret)
+		ret = attrs_rst_task(&leader, ce);
+	if (!ret)
 		ret = rst_sig_task(&leader, ce);
 	if (ret)
 		goto cleanup;
@@ -637,6 +644,8 @@ int rst_core_restore(int dirfd, struct rst_task *t)
 		if (r < 0)
 			ret = r;
 	}
+	if (!ret)
+		ret = attrs_rst_task_late(&leader, ce);
 cleanup:
 	if (!ret)
 		pr_info("task %d: core state restored (%zu threads)", t->pid, t->nr_tids);
