@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "core.pb-c.h"
 #include "dump_core.h"
 #include "fault.h"
@@ -191,7 +192,8 @@ static TaskState task_state(const struct pstree_task *t)
 	return TASK_STATE__TASK_SLEEPING;
 }
 
-static int write_core(int dirfd, const struct pstree_task *t, const struct files_dump *fd)
+static int write_core(int dirfd, const struct pstree_task *t, const struct files_dump *fd,
+		      const struct cg_dump *cg)
 {
 	const struct task_info *ti = t->priv;
 	CoreEntry ce = CORE_ENTRY__INIT;
@@ -221,6 +223,7 @@ static int write_core(int dirfd, const struct pstree_task *t, const struct files
 		ce.fdtable_shared_with_parent = 1;
 	}
 	ret = dump_core_fill(t, &ce);
+	cgroup_dump_task(cg, t->pid, &ce);
 	if (!ret)
 		ret = img_write_one(dirfd, IMG_CORE, t->pid, &ce.base);
 	dump_core_free(&ce);
@@ -324,6 +327,7 @@ static int write_stats(int dirfd, const struct pstree *tree, const struct mem_du
 static int write_images(int dirfd, struct pstree *tree, uint64_t seize_start, uint64_t frozen_at)
 {
 	struct files_dump *fd = NULL;
+	struct cg_dump *cg = NULL;
 	struct mem_dump md;
 	int ret;
 
@@ -336,14 +340,18 @@ static int write_images(int dirfd, struct pstree *tree, uint64_t seize_start, ui
 		if (ret)
 			goto out;
 	}
-	/* Refuses unsupported fds before any image is written. */
-	ret = files_dump_collect(&fd, tree);
+	/* Refuse unsupported cgroups and fds before any image is written. */
+	ret = cgroup_dump_collect(tree, &cg);
+	if (!ret)
+		ret = files_dump_collect(&fd, tree);
+	if (!ret)
+		ret = cgroup_dump_write(cg, dirfd);
 	if (!ret)
 		ret = files_dump_write(fd, dirfd);
 	if (ret)
 		goto out;
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
-		ret = write_core(dirfd, tree->tasks[i], fd);
+		ret = write_core(dirfd, tree->tasks[i], fd, cg);
 		fault_point("after-core");
 		if (!ret && !tree->tasks[i]->zombie)
 			ret = mem_dump_task(&md, tree->tasks[i]->pid, tree->tasks[i]->tids[0]);
@@ -372,6 +380,7 @@ out:
 		files_dump_remove(fd, dirfd);
 	}
 	files_dump_free(fd);
+	cgroup_dump_free(cg);
 	mem_dump_fini(&md);
 	return ret;
 }
@@ -385,6 +394,7 @@ static void remove_images(int dirfd, const struct pstree *tree)
 	unlinkat(dirfd, "inventory.img", 0);
 	unlinkat(dirfd, "pstree.img", 0);
 	unlinkat(dirfd, "stats-dump.img", 0);
+	unlinkat(dirfd, "cgroup.img", 0);
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
 		if (!img_file_name(IMG_CORE, tree->tasks[i]->pid, name, sizeof(name)))
 			unlinkat(dirfd, name, 0);
