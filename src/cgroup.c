@@ -1005,6 +1005,20 @@ static int check_existing(const struct cg_rnode *n, bool caller_root)
 			goto out;
 		}
 	}
+	for (size_t j = 0; !caller_root && j < n->e->n_props; j++) {
+		size_t i;
+
+		for (i = 0; i < nr && strcmp(kv[i].name, n->e->props[j]->name); i++)
+			;
+		if (i == nr) {
+			pr_err("cgroup %s (%s) exists without %s (recorded '%s'): restore does not "
+			       "change a cgroup it did not create", n->mapped,
+			       hier_name(n->e->controllers), n->e->props[j]->name,
+			       n->e->props[j]->value);
+			ret = -EEXIST;
+			goto out;
+		}
+	}
 out:
 	kvs_free(kv, nr);
 	return ret;
@@ -1016,6 +1030,62 @@ static int node_cmp(const void *a, const void *b)
 	int c = strcmp(x->e->controllers, y->e->controllers);
 
 	return c ? c : strcmp(x->mapped, y->mapped);
+}
+
+/* Make controller ctrl (of length l) available in the v2 cgroup dir:
+ * enabled in its parent's subtree_control, and so on up to the root of
+ * the hierarchy (mount point of length mlen), where all are. */
+static int v2_available(char *dir, size_t mlen, const char *ctrl, size_t l)
+{
+	_cleanup_free_ char *sub = NULL, *path = NULL;
+	char *slash = strrchr(dir, '/'), one[64];
+	int ret;
+
+	if (strlen(dir) <= mlen || !slash || l >= sizeof(one))
+		return 0;
+	*slash = '\0';
+	ret = asprintf(&path, "%s/cgroup.subtree_control", dir) < 0 ? -ENOMEM : 0;
+	if (!ret)
+		ret = read_file(path, CG_FILE_MAX, &sub, NULL);
+	if (!ret)
+		sub[strcspn(sub, "\n")] = '\0';
+	if (!ret && !word_in(ctrl, l, sub)) {
+		snprintf(one, sizeof(one), "%.*s", (int)l, ctrl);
+		ret = v2_available(dir, mlen, ctrl, l);
+		if (!ret)
+			ret = write_prop(dir, "cgroup.subtree_control", one);
+	}
+	*slash = '/';
+	return ret;
+}
+
+/* The controllers a new v2 cgroup's settings need, enabled above it. */
+static int v2_controllers(const struct cg_rnode *n)
+{
+	size_t mlen = strlen(n->dir) - (strcmp(n->mapped, "/") ? strlen(n->mapped) : 0);
+	_cleanup_free_ char *dir = strdup(n->dir), *self = NULL;
+	int ret = 0;
+
+	/* self: a name below n->dir, for what n must offer its children. */
+	if (!dir || asprintf(&self, "%s/x", n->dir) < 0)
+		return -ENOMEM;
+	for (size_t j = 0; !ret && j < n->e->n_props; j++) {
+		const char *name = n->e->props[j]->name, *w = n->e->props[j]->value;
+
+		if (strncmp(name, "cgroup.", 7)) {
+			ret = v2_available(dir, mlen, name, strcspn(name, "."));
+			continue;
+		}
+		if (strcmp(name, "cgroup.subtree_control"))
+			continue;
+		for (; !ret && *w; w += strspn(w, " ")) {
+			size_t l = strcspn(w, " ");
+
+			ret = v2_available(self, mlen, w, l);
+			w += l;
+		}
+	}
+	return ret;
 }
 
 static int create_all(struct cg_rst *r, const char *root)
@@ -1035,6 +1105,8 @@ static int create_all(struct cg_rst *r, const char *root)
 			return made;
 		if (!made)
 			ret = check_existing(n, root && n->e->is_base);
+		else if (!*n->e->controllers)
+			ret = v2_controllers(n);
 		for (size_t j = 0; made && !ret && j < n->e->n_props; j++)
 			ret = write_prop(n->dir, n->e->props[j]->name, n->e->props[j]->value);
 		if (ret)
@@ -1096,19 +1168,40 @@ out:
 	return 0;
 }
 
+/* Is the caller already in cgroup n (as its /proc/self/cgroup says)? */
+static bool already_in(const struct cg_member *m, size_t nr, const struct cg_rnode *n)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (!strcmp(m[i].controllers, n->e->controllers))
+			return !strcmp(m[i].path, n->mapped);
+	return false;
+}
+
 int cgroup_rst_join(const struct cg_rst *r, pid_t pid, const CoreEntry *ce)
 {
-	for (size_t i = 0; r && i < ce->n_cgroups; i++) {
-		const struct cg_rnode *n = &r->n[ce->cgroups[i]];
-		int ret = write_str(n->procs, "0");
+	_cleanup_free_ char *buf = NULL;
+	struct cg_member *m = NULL;
+	size_t nr = 0;
+	int ret = 0;
 
-		if (ret) {
+	if (!r || !ce->n_cgroups)
+		return 0;
+	/* A move costs the kernel an RCU grace period: most tasks are born
+	 * where they belong. */
+	if (read_file("/proc/self/cgroup", CG_FILE_MAX, &buf, NULL) || cg_proc_parse(buf, &m, &nr))
+		nr = 0;
+	for (size_t i = 0; !ret && i < ce->n_cgroups; i++) {
+		const struct cg_rnode *n = &r->n[ce->cgroups[i]];
+
+		if (already_in(m, nr, n))
+			continue;
+		ret = write_str(n->procs, "0");
+		if (ret)
 			pr_err("task %d: cannot join cgroup %s (%s): %s: %s", pid, n->mapped,
 			       hier_name(n->e->controllers), n->procs, errstr(ret));
-			return ret;
-		}
 	}
-	return 0;
+	cg_members_free(m, nr);
+	return ret;
 }
 
 void cgroup_rst_undo(struct cg_rst *r)
