@@ -1184,7 +1184,7 @@ int cgroup_rst_join(const struct cg_rst *r, pid_t pid, const CoreEntry *ce)
 	size_t nr = 0;
 	int ret = 0;
 
-	if (!r || !ce->n_cgroups)
+	if (!r || !ce || !ce->n_cgroups)
 		return 0;
 	/* A move costs the kernel an RCU grace period: most tasks are born
 	 * where they belong. */

@@ -87,7 +87,7 @@ struct cg_rst;
 int cgroup_rst_prepare(int dirfd, const char *root, CoreEntry *const *cores, size_t nr_cores,
 		       struct cg_rst **out);
 /* In the task being built (pid as the plan knows it): move the calling
- * process into its cgroups. r may be NULL. */
+ * process into its cgroups. r and ce (a helper) may be NULL. */
 int cgroup_rst_join(const struct cg_rst *r, pid_t pid, const CoreEntry *ce);
 /* After a failed restore, once its tasks are gone: remove the cgroups
  * prepare created. */
