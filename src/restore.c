@@ -4,7 +4,8 @@
  * global list of plan steps and, whenever the shared step counter reaches
  * one of its own, carries it out (fork a child with its PID, setsid,
  * setpgid, become a subreaper, reap a helper, exit, die as a zombie, or
- * finish: create its threads and check its IDs) and moves the counter on.
+ * finish: create its threads, check its IDs and join its cgroups, made
+ * before the first fork by cgroup.c) and moves the counter on.
  * One step at a time keeps the order the plan was checked in, and keeps
  * ns_last_pid from racing with ourselves.
  *
