@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "cgroup.h"
 #include "core.pb-c.h"
 #include "dump_core.h"
 #include "fault.h"
@@ -47,6 +48,7 @@ struct dump_session {
 	struct pstree tree;
 	struct refusals ref;
 	struct files_dump *files;
+	struct cg_dump *cg;         /* NULL if its collection was refused */
 	int dirfd;                  /* -1 with --dry-run: nothing is written */
 	uint64_t seize_start, frozen_at;
 };
@@ -215,6 +217,7 @@ static int collect_core(struct dump_session *s, const struct pstree_task *t)
 	struct task_info *ti = t->priv;
 	CoreEntry *ce = &ti->core;
 	int status = ti->stat.exit_code;
+	int ret;
 
 	core_entry__init(ce);
 	ti->core_filled = true;
@@ -240,7 +243,10 @@ static int collect_core(struct dump_session *s, const struct pstree_task *t)
 		ce->has_fdtable_shared_with_parent = 1;
 		ce->fdtable_shared_with_parent = 1;
 	}
-	return dump_core_fill(t, ce, &s->ref);
+	ret = dump_core_fill(t, ce, &s->ref);
+	if (s->cg)
+		cgroup_dump_task(s->cg, t->pid, ce);
+	return ret;
 }
 
 static int write_pstree(int dirfd, const struct pstree *tree)
@@ -348,6 +354,14 @@ static int collect(struct dump_session *s)
 
 	for (size_t i = 0; i < tree->nr_tasks && !ret; i++)
 		ret = collect_task(tree->tasks[i]);
+	if (!ret) {
+		ret = cgroup_dump_collect(tree, &s->cg);
+		/* Refused (logged): the rest is still collected and checked. */
+		if (ret == -EOPNOTSUPP) {
+			refuse_counted(&s->ref);
+			ret = 0;
+		}
+	}
 	if (!ret)
 		ret = files_dump_collect(&s->files, tree, &s->ref);
 	for (size_t i = 0; i < tree->nr_tasks && !ret; i++) {
@@ -372,7 +386,9 @@ static int write_images(struct dump_session *s)
 	ret = mem_dump_init(&md, dirfd);
 	if (ret)
 		return ret;
-	ret = files_dump_write(s->files, dirfd);
+	ret = s->cg ? cgroup_dump_write(s->cg, dirfd) : 0;
+	if (!ret)
+		ret = files_dump_write(s->files, dirfd);
 	if (ret)
 		goto out;
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
@@ -421,6 +437,7 @@ static void remove_images(int dirfd, const struct pstree *tree)
 	unlinkat(dirfd, "inventory.img", 0);
 	unlinkat(dirfd, "pstree.img", 0);
 	unlinkat(dirfd, "stats-dump.img", 0);
+	unlinkat(dirfd, "cgroup.img", 0);
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
 		if (!img_file_name(IMG_CORE, tree->tasks[i]->pid, name, sizeof(name)))
 			unlinkat(dirfd, name, 0);
@@ -483,6 +500,7 @@ out:
 	free_task_info(&s.tree);
 	pstree_free(&s.tree);
 	files_dump_free(s.files);
+	cgroup_dump_free(s.cg);
 	if (s.dirfd >= 0)
 		close(s.dirfd);
 	return ret;

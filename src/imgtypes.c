@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "cgroup.pb-c.h"
 #include "core.pb-c.h"
 #include "inventory.pb-c.h"
 #include "files.pb-c.h"
@@ -38,6 +39,8 @@ const struct img_type img_types[IMG_NR_KINDS] = {
 			    IMG_MAGIC('M', 'C', 'S', 'D'), &dump_stats_entry__descriptor },
 	[IMG_STATS_RESTORE] = { IMG_STATS_RESTORE, "stats-restore", false,
 			    IMG_MAGIC('M', 'C', 'S', 'R'), &restore_stats_entry__descriptor },
+	[IMG_CGROUP]    = { IMG_CGROUP, "cgroup", false,
+			    IMG_MAGIC('M', 'C', 'C', 'G'), &cgroup_entry__descriptor },
 };
 
 const struct img_type *img_type_by_magic(uint32_t magic)

@@ -27,6 +27,7 @@ enum img_kind {
 	IMG_PIPE_DATA,      /* pipe-data-<file id>.img: raw bytes buffered in a pipe/FIFO */
 	IMG_STATS_DUMP,
 	IMG_STATS_RESTORE,
+	IMG_CGROUP,         /* cgroup.img: the tree's cgroups and their settings */
 	IMG_NR_KINDS
 };
 

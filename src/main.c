@@ -29,7 +29,7 @@ static void usage(FILE *f)
 		"        the tree goes on untouched, exit 1 if anything is refused\n"
 		"  restore [-d|--detach] [--pidfile FILE] [--pidns]\n"
 		"          [--pid-method=clone3|ns_last_pid] [--inherit-fd fd[N]:KEY]...\n"
-		"          [--shell-job] [-v...] DIR\n"
+		"          [--shell-job] [--cgroup-root PATH] [-v...] DIR\n"
 		"        recreate the tree recorded in DIR with its PIDs; without -d, wait\n"
 		"        for its root and exit with its status (128+N if killed by signal\n"
 		"        N); -d prints the root PID once the tree runs. --pidns restores\n"
@@ -38,6 +38,8 @@ static void usage(FILE *f)
 		"        external with KEY (e.g. fd[3]:pipe:[12345])\n"
 		"        --shell-job puts a job dumped with --shell-job on the terminal\n"
 		"        of minicr's stdin\n"
+		"        --cgroup-root puts the tree's cgroups below PATH instead of\n"
+		"        below their recorded common ancestor, in every hierarchy\n"
 		"  check\n"
 		"        report which kernel features minicr relies on are present\n"
 		"\n"
@@ -112,6 +114,7 @@ static int cmd_restore(int argc, char **argv, int verbose)
 		{ "pid-method", required_argument, NULL, 'm' },
 		{ "inherit-fd", required_argument, NULL, 'I' },
 		{ "shell-job", no_argument, NULL, 'J' },
+		{ "cgroup-root", required_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -133,6 +136,7 @@ static int cmd_restore(int argc, char **argv, int verbose)
 		case 'p': o.pidfile = optarg; break;
 		case 'n': o.pidns = true; break;
 		case 'J': o.shell_job = true; break;
+		case 'C': o.cgroup_root = optarg; break;
 		case 'm':
 			if (rst_pid_method_parse(optarg, &o.method)) {
 				log_init("minicr", verbose);

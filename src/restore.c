@@ -4,7 +4,8 @@
  * global list of plan steps and, whenever the shared step counter reaches
  * one of its own, carries it out (fork a child with its PID, setsid,
  * setpgid, become a subreaper, reap a helper, exit, die as a zombie, or
- * finish: create its threads and check its IDs) and moves the counter on.
+ * finish: create its threads, check its IDs and join its cgroups, made
+ * before the first fork by cgroup.c) and moves the counter on.
  * One step at a time keeps the order the plan was checked in, and keeps
  * ns_last_pid from racing with ourselves.
  *
@@ -44,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "core.pb-c.h"
 #include "fault.h"
 #include "files.h"
@@ -108,6 +110,7 @@ struct rst_ctx {
 	long fault_step;            /* MINICR_FAULT_STEP: fail there on purpose (tests) */
 	bool subreaper_set;
 	RestoreStatsEntry stats;
+	struct cg_rst *cg;          /* the tree's cgroups, made before the first fork */
 };
 
 static uint64_t now_us(void)
@@ -582,6 +585,10 @@ static int body_finish(struct rst_ctx *c, int node)
 		if (tid < 0)
 			return tid;   /* logged */
 	}
+	/* Whole process, threads included, before any recorded state. */
+	ret = cgroup_rst_join(c->cg, n->pid, ni->core);
+	if (ret)
+		return ret;
 	/* From here until minicr seizes it, it dies with its parent, so
 	 * nothing outlives a dead minicr; minicr undoes this once seized. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != want) {
@@ -686,6 +693,10 @@ static int body_step(struct rst_ctx *c, int node, size_t s)
 		step_done(c, s);
 		_exit(0);
 	case PLAN_DIE:
+		/* A zombie keeps the cgroup it exited in. */
+		ret = cgroup_rst_join(c->cg, n->pid, c->ni[node].core);
+		if (ret)
+			return ret;
 		step_done(c, s);
 		body_die(c, node);
 	case PLAN_FINISH:
@@ -1306,6 +1317,8 @@ int cr_restore(const struct restore_opts *o, int *status)
 	/* Before the tree is built: the tasks inherit minicr's pidfd. */
 	if (!ret)
 		ret = files_rst_init(c.dirfd, o->inherit_fds, o->nr_inherit_fds);
+	if (!ret)
+		ret = cgroup_rst_prepare(c.dirfd, o->cgroup_root, c.core, c.nr_pe, &c.cg);
 	if (ret)
 		goto out;
 
@@ -1354,6 +1367,9 @@ out:
 		kill_all();
 		pr_err("restore from %s failed: every task created was killed", o->dir);
 	}
+	if (ret)
+		cgroup_rst_undo(c.cg);
+	cgroup_rst_free(c.cg);
 	if (c.subreaper_set)
 		prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 	if (mem_used)

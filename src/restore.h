@@ -29,6 +29,7 @@ struct restore_opts {
 	const char *const *inherit_fds;   /* --inherit-fd "fd[N]:KEY" (files.h) */
 	size_t nr_inherit_fds;
 	bool shell_job;           /* terminal fds onto minicr's stdin terminal (files_tty.h) */
+	const char *cgroup_root;  /* the tree's cgroups go below this one (cgroup.h) */
 };
 
 int cr_restore(const struct restore_opts *opts, int *status);
