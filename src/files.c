@@ -19,12 +19,14 @@
 
 #include "files_event.h"
 #include "files_inet.h"
+#include "files_notify.h"
 #include "files_tty.h"
 #include "image.h"
 #include "inventory.pb-c.h"
 #include "log.h"
 #include "pstree.h"
 #include "rst_core_int.h"
+#include "rst_state.h"
 #include "util.h"
 
 /* The first kind whose match() takes an fd wins: more specific kinds
@@ -44,6 +46,9 @@ static const struct file_ops *const kinds[] = {
 	&files_epoll_ops,
 	&files_signalfd_ops,
 	&files_timerfd_ops,
+	&files_inotify_ops,
+	&files_fanotify_ops,
+	&files_pidfd_ops,
 };
 
 static const struct file_ops *ops_by_kind(FdKind kind)
@@ -79,6 +84,7 @@ struct files_dump {
 	FileEntry **files;      /* index id - 1 */
 	size_t *first;          /* index id - 1: its first fd in fds */
 	size_t nr_files;
+	const struct pstree *tree;
 };
 
 size_t files_dump_nr_fds(const struct files_dump *d)
@@ -102,6 +108,11 @@ static const struct dump_task *find_task(const struct files_dump *d, pid_t pid)
 bool files_dump_has_task(const struct files_dump *d, pid_t pid)
 {
 	return find_task(d, pid) != NULL;
+}
+
+const struct pstree *files_dump_tree(const struct files_dump *d)
+{
+	return d->tree;
 }
 
 const struct fd_dump_info *files_dump_first(const struct files_dump *d, uint32_t id)
@@ -563,6 +574,7 @@ int files_dump_collect(struct files_dump **out, const struct pstree *tree)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
+	d->tree = tree;
 	d->tasks = calloc(tree->nr_tasks ? tree->nr_tasks : 1, sizeof(*d->tasks));
 	if (!d->tasks) {
 		ret = -ENOMEM;
@@ -733,9 +745,35 @@ struct files_rst {
 	size_t nr_files;
 	struct inherit *inh;
 	size_t nr_inh;
+	const struct rst_task *tasks;   /* files_rst_set_tasks() */
+	size_t nr_tasks;
 };
 
 static struct files_rst *rst;
+
+void files_rst_set_tasks(const struct rst_task *tasks, size_t nr)
+{
+	if (rst) {
+		rst->tasks = tasks;
+		rst->nr_tasks = nr;
+	}
+}
+
+pid_t files_rst_pid_now(const struct files_rst *r, pid_t img, bool thread)
+{
+	for (size_t i = 0; i < r->nr_tasks; i++) {
+		const struct rst_task *t = &r->tasks[i];
+
+		if (!t->core)
+			continue;   /* zombies and helpers are not live tasks */
+		if (!thread && t->pe->pid == img)
+			return t->pid;
+		for (size_t j = 0; thread && j < t->nr_tids && j < t->pe->n_threads; j++)
+			if (t->pe->threads[j] == img)
+				return t->tids[j];
+	}
+	return 0;
+}
 
 int files_rst_dirfd(const struct files_rst *r)
 {

@@ -1277,6 +1277,7 @@ int cr_restore(const struct restore_opts *o, int *status)
 	ret = seize_tree(&c);
 	if (ret)
 		goto out;
+	files_rst_set_tasks(c.tasks, c.nr_pe);
 	fault_point("after-seize");
 	mem_used = true;
 	ret = restore_state(&c);
