@@ -764,11 +764,9 @@ pid_t files_rst_pid_now(const struct files_rst *r, pid_t img, bool thread)
 	for (size_t i = 0; i < r->nr_tasks; i++) {
 		const struct rst_task *t = &r->tasks[i];
 
-		if (!t->core)
-			continue;   /* zombies and helpers are not live tasks */
 		if (!thread && t->pe->pid == img)
-			return t->pid;
-		for (size_t j = 0; thread && j < t->nr_tids && j < t->pe->n_threads; j++)
+			return t->pid;  /* 0 for a zombie not found */
+		for (size_t j = 0; thread && t->core && j < t->nr_tids && j < t->pe->n_threads; j++)
 			if (t->pe->threads[j] == img)
 				return t->tids[j];
 	}

@@ -135,8 +135,8 @@ void files_rst_set_tasks(const struct rst_task *tasks, size_t nr);
 
 /* For open hooks. */
 int files_rst_dirfd(const struct files_rst *r);
-/* The PID (thread: TID) as minicr sees it now of the live task (thread)
- * whose PID (TID) was img at dump; 0 if there is none. */
+/* The PID (thread: TID) as minicr sees it now of the task (zombies
+ * included) or live thread whose PID (TID) was img at dump; 0 if none. */
 pid_t files_rst_pid_now(const struct files_rst *r, pid_t img, bool thread);
 /* Do the images come from this boot (inventory boot_id)? */
 bool files_rst_same_host(const struct files_rst *r);

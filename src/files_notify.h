@@ -25,11 +25,12 @@
  * cannot be seen from outside), FAN_MARK_IGNORE marks and mark kinds
  * fdinfo shows that are none of the three.
  *
- * pidfd (files_pidfd.c): a pidfd of a live task or thread of the tree is
- * pidfd_open()ed in minicr on that task as restored (PIDFD_THREAD kept;
- * O_NONBLOCK is a status flag, set as for every file). Refused at dump: a
- * pidfd of a task that is outside the tree, outside minicr's PID
- * namespace, reaped, or a zombie. */
+ * pidfd (files_pidfd.c): a pidfd of a task (a zombie too) or a live
+ * thread of the tree is pidfd_open()ed in minicr on that task as restored
+ * (PIDFD_THREAD kept; O_NONBLOCK is a status flag, set as for every file).
+ * The tree exists by then: files are restored once it is built and seized.
+ * Refused at dump: a pidfd of a task that is outside the tree, outside
+ * minicr's PID namespace, or reaped. */
 #ifndef MINICR_FILES_NOTIFY_H
 #define MINICR_FILES_NOTIFY_H
 

@@ -48,17 +48,18 @@ static int pidfd_dump(struct files_dump *d, const struct fd_dump_info *fi, FileE
 	}
 	if (pid <= 0) {
 		pr_err("task %d: fd %d is a pidfd of a process %s; minicr restores only pidfds "
-		       "of live tasks of the dumped tree", fi->pid, fi->fd,
+		       "of tasks of the dumped tree", fi->pid, fi->fd,
 		       pid < 0 ? "that has exited and been reaped" :
 				 "outside minicr's PID namespace");
 		return -EOPNOTSUPP;
 	}
 	t = thread ? task_of_tid(files_dump_tree(d), pid) : pstree_find(files_dump_tree(d), pid);
-	if (!t || t->zombie) {
+	/* A zombie is restored as one (its exit status kept), so its
+	 * pidfd can be made again; its threads are gone. */
+	if (!t || (t->zombie && thread)) {
 		pr_err("task %d: fd %d is a pidfd of %s %d, %s; minicr restores only pidfds of "
-		       "live tasks of the dumped tree", fi->pid, fi->fd,
-		       thread ? "thread" : "process", pid,
-		       t ? "a zombie" : "which is outside the dumped tree");
+		       "tasks of the dumped tree", fi->pid, fi->fd, thread ? "thread" : "process",
+		       pid, t ? "a thread of a zombie" : "which is outside the dumped tree");
 		return -EOPNOTSUPP;
 	}
 	e = malloc(sizeof(*e));
@@ -84,7 +85,7 @@ static int pidfd_open_hook(struct files_rst *r, const FileEntry *fe)
 	}
 	now = files_rst_pid_now(r, e->pid, e->thread);
 	if (!now) {
-		pr_err("file %u: pidfd of %s %d, which is not a live task of the restored tree",
+		pr_err("file %u: pidfd of %s %d, which is not a task of the restored tree",
 		       fe->id, e->thread ? "thread" : "process", e->pid);
 		return -ESRCH;
 	}

@@ -16,7 +16,11 @@
  *             (the thread logs "BAD" if it is not the thread the pidfd was
  *             opened on, or leaves it pending in the main thread) and polls the child's pidfd; once the child is
  *             gone it logs "child exit sig S" from waitid(P_PIDFD). Also
- *             "BAD" if the child's pidfd lost O_NONBLOCK. */
+ *             "BAD" if the child's pidfd lost O_NONBLOCK. A first child
+ *             exits 7 at once and stays a zombie, the parent holding a
+ *             pidfd of it, until DIR/reap appears: then the parent reaps
+ *             it through that pidfd and logs "zombie exit 7 code 1"
+ *             (CLD_EXITED). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -187,11 +191,23 @@ static void *thread_main(void *arg)
 static int run_pidfd(void)
 {
 	volatile int started = 0;
-	int child_fd, thr_fd;
+	int child_fd, thr_fd, zombie_fd;
+	char reap[PATH_MAX];
+	pid_t child, zombie;
 	pthread_t th;
+	siginfo_t si;
 	sigset_t s;
-	pid_t child;
 
+	zombie = fork();
+	if (zombie < 0)
+		return 3;
+	if (zombie == 0)
+		_exit(7);
+	zombie_fd = syscall(SYS_pidfd_open, zombie, 0);
+	memset(&si, 0, sizeof(si));
+	/* Dumped as a zombie: not reaped until DIR/reap appears. */
+	if (zombie_fd < 0 || waitid(P_PIDFD, zombie_fd, &si, WEXITED | WNOWAIT) < 0)
+		return 3;
 	child = fork();
 	if (child < 0)
 		return 3;
@@ -213,12 +229,23 @@ static int run_pidfd(void)
 	thr_fd = syscall(SYS_pidfd_open, thread_tid, PIDFD_THREAD);
 	if (child_fd < 0 || thr_fd < 0)
 		return 3;
-	logf_("child %d thread %d", child, thread_tid);
+	logf_("child %d thread %d zombie %d", child, thread_tid, zombie);
+	snprintf(reap, sizeof(reap), "%s/reap", dir);
 	ready();
 	for (;;) {
 		struct pollfd p = { .fd = child_fd, .events = POLLIN };
-		siginfo_t si;
+		struct pollfd z = { .fd = zombie_fd, .events = POLLIN };
 
+		if (zombie_fd >= 0 && !access(reap, F_OK)) {
+			memset(&si, 0, sizeof(si));
+			if (poll(&z, 1, 0) != 1 || waitid(P_PIDFD, zombie_fd, &si, WEXITED) < 0) {
+				logf_("BAD the zombie's pidfd: not readable or waitid: errno %d", errno);
+				return 1;
+			}
+			logf_("zombie exit %d code %d", si.si_status, si.si_code);
+			close(zombie_fd);
+			zombie_fd = -1;
+		}
 		if (!(fcntl(child_fd, F_GETFL) & O_NONBLOCK))
 			logf_("BAD the child's pidfd lost O_NONBLOCK");
 		if (syscall(SYS_pidfd_send_signal, thr_fd, SIGUSR1, NULL, 0) < 0)
