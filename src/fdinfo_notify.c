@@ -262,10 +262,12 @@ static int unescape(const char *s, size_t n, char *out, size_t len)
 	return 0;
 }
 
-int mountinfo_find(const char *buf, bool by_id, uint64_t key, char *mp, size_t len)
+int mountinfo_find(const char *buf, bool by_id, uint64_t key, char *mp, size_t len,
+		   uint32_t *kdev)
 {
 	const char *best = NULL, *best_e = NULL;
 	bool best_root = false;
+	uint32_t best_dev = 0;
 
 	for (const char *l = buf; l && *l; l = next_line(eol_of(l))) {
 		unsigned long long id, parent;
@@ -292,10 +294,13 @@ int mountinfo_find(const char *buf, bool by_id, uint64_t key, char *mp, size_t l
 			best = p + 1;
 			best_e = q;
 			best_root = is_root;
+			best_dev = ma << 20 | mi;
 		}
 	}
 	if (!best)
 		return -ENOENT;
+	if (kdev)
+		*kdev = best_dev;
 	return unescape(best, best_e - best, mp, len);
 }
 

@@ -58,8 +58,10 @@ int fdinfo_pidfd(const char *buf, int *pid);
 /* The mount point of a mount in mountinfo text: by mount id (first field)
  * when by_id, else by device (the kernel's dev_t encoding), preferring a
  * mount of the filesystem's root ("/" as its root field). Octal escapes
- * (\040) are undone. -ENOENT if no mount matches, -ENAMETOOLONG. */
-int mountinfo_find(const char *buf, bool by_id, uint64_t key, char *mp, size_t len);
+ * (\040) are undone. *kdev (if not NULL): its device, kernel encoding.
+ * -ENOENT if no mount matches, -ENAMETOOLONG. */
+int mountinfo_find(const char *buf, bool by_id, uint64_t key, char *mp, size_t len,
+		   uint32_t *kdev);
 
 /* Can inotify give the watches exactly wds[0..nr) (ascending)? Its wds come
  * from a cyclic allocator starting at 1: reaching wd N takes N - 1

@@ -20,6 +20,8 @@
 #include "fd-notify.pb-c.h"
 #include "fdinfo_notify.h"
 #include "log.h"
+#include "rst_core_int.h"
+#include "rst_state.h"
 #include "util.h"
 
 #define DELETED_SUFFIX " (deleted)"
@@ -29,14 +31,16 @@ static bool same_dev(uint32_t kdev, dev_t dev)
 	return (kdev >> 20) == major(dev) && (kdev & 0xfffff) == minor(dev);
 }
 
-/* A mount of the holder's mount table, by id or by device, as a path
- * minicr reaches it by: its mount point, checked to be that mount. */
+/* A mount of the holder's mount table, by id or by device, as the path
+ * of its mount point in the holder's root, checked through
+ * /proc/PID/root (the holder's mount namespace may not be minicr's). */
 static int mount_path(const struct fd_dump_info *fi, const char *what, bool by_id,
 		      uint64_t key, char **out)
 {
 	_cleanup_free_ char *info = NULL;
-	char path[64], mp[PATH_MAX];
+	char path[64], mp[PATH_MAX], root[PATH_MAX + 32];
 	struct statx stx;
+	uint32_t kdev = 0;
 	int ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/mountinfo", fi->pid);
@@ -46,16 +50,24 @@ static int mount_path(const struct fd_dump_info *fi, const char *what, bool by_i
 		       errstr(ret));
 		return ret;
 	}
-	ret = mountinfo_find(info, by_id, key, mp, sizeof(mp));
-	if (!ret && statx(AT_FDCWD, mp, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0)
+	ret = mountinfo_find(info, by_id, key, mp, sizeof(mp), &kdev);
+	snprintf(root, sizeof(root), "/proc/%d/root%s", fi->pid, mp);
+	if (!ret && statx(AT_FDCWD, root, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0)
 		ret = -errno;
-	if (!ret && (by_id ? stx.stx_mnt_id != key :
-			     ((uint64_t)stx.stx_dev_major << 20 | stx.stx_dev_minor) != key))
+	if (!ret && (((uint32_t)stx.stx_dev_major << 20 | stx.stx_dev_minor) != kdev ||
+		     (by_id && stx.stx_mnt_id != key)))
 		ret = -EXDEV;
 	if (ret) {
-		pr_err("task %d: fd %d (%s) watches %s %" PRIx64 ", which minicr cannot reach by "
-		       "a path of its own: %s", fi->pid, fi->fd, what,
-		       by_id ? "mount" : "filesystem", key, errstr(ret));
+		char which[48];
+
+		if (by_id)
+			snprintf(which, sizeof(which), "mount %" PRIu64, key);
+		else
+			snprintf(which, sizeof(which), "filesystem %u:%u", (unsigned int)(key >> 20),
+				 (unsigned int)(key & 0xfffff));
+		pr_err("task %d: fd %d (%s) watches %s, which minicr cannot reach by a path of "
+		       "its own (%s): %s", fi->pid, fi->fd, what, which,
+		       ret == -ENOENT ? "not in the task's mountinfo" : mp, errstr(ret));
 		return ret == -ENOMEM ? ret : -EOPNOTSUPP;
 	}
 	*out = strdup(mp);
@@ -411,7 +423,11 @@ static int fanotify_dump(struct files_dump *d, const struct fd_dump_info *fi, Fi
 	return 0;
 }
 
-static int fan_mark_add(int fd, const FileEntry *fe, const FanotifyMarkEntry *me)
+/* path: me->path, or for mount and filesystem marks that path in the
+ * holder's root (its mount namespace: a mount is not its copy in
+ * minicr's). */
+static int fan_mark_add(int fd, const FileEntry *fe, const FanotifyMarkEntry *me,
+			const char *path)
 {
 	unsigned int how = FAN_MARK_ADD | (me->mflags & FAN_MARK_EVICTABLE);
 	int ret = 0;
@@ -427,15 +443,15 @@ static int fan_mark_add(int fd, const FileEntry *fe, const FanotifyMarkEntry *me
 		how |= FAN_MARK_DONT_FOLLOW;
 		break;
 	}
-	if (me->mask && fanotify_mark(fd, how, me->mask, AT_FDCWD, me->path) < 0)
+	if (me->mask && fanotify_mark(fd, how, me->mask, AT_FDCWD, path) < 0)
 		ret = -errno;
 	how |= FAN_MARK_IGNORED_MASK | (me->mflags & FAN_MARK_IGNORED_SURV_MODIFY);
 	if (!ret && me->ignored_mask &&
-	    fanotify_mark(fd, how, me->ignored_mask, AT_FDCWD, me->path) < 0)
+	    fanotify_mark(fd, how, me->ignored_mask, AT_FDCWD, path) < 0)
 		ret = -errno;
 	if (ret)
 		pr_err("file %u: fanotify_mark(%s, mask 0x%" PRIx64 ", ignored 0x%" PRIx64
-		       ", flags 0x%x): %s", fe->id, me->path, me->mask, me->ignored_mask, how,
+		       ", flags 0x%x): %s", fe->id, path, me->mask, me->ignored_mask, how,
 		       errstr(ret));
 	return ret;
 }
@@ -459,7 +475,9 @@ static int fanotify_open(struct files_rst *r, const FileEntry *fe)
 		return ret;
 	}
 	for (size_t i = 0; i < e->n_marks; i++) {
-		ret = fan_mark_add(fd, fe, e->marks[i]);
+		if (e->marks[i]->type != FANOTIFY_MARK_TYPE__FAN_MARK_TYPE_INODE)
+			continue;   /* post_install: by the holder's root */
+		ret = fan_mark_add(fd, fe, e->marks[i], e->marks[i]->path);
 		if (ret)
 			return ret;
 	}
@@ -468,10 +486,33 @@ static int fanotify_open(struct files_rst *r, const FileEntry *fe)
 	return ret;
 }
 
+/* Mount and filesystem marks, through the first holder's root: the tree
+ * exists now, with the mount namespace its restore gave it. */
+static int fanotify_post_install(struct files_rst *r, struct rst_call *c, const FileEntry *fe,
+				 int task_fd, int ctl_fd)
+{
+	const FanotifyEntry *e = fe->fanotify;
+	char path[PATH_MAX + 32];
+	int ret;
+
+	(void)r;
+	(void)task_fd;
+	for (size_t i = 0; i < e->n_marks; i++) {
+		if (e->marks[i]->type == FANOTIFY_MARK_TYPE__FAN_MARK_TYPE_INODE)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/root%s", c->t->pid, e->marks[i]->path);
+		ret = fan_mark_add(ctl_fd, fe, e->marks[i], path);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 const struct file_ops files_fanotify_ops = {
 	.kind = FD_KIND__FD_FANOTIFY,
 	.name = "fanotify",
 	.match = fanotify_match,
 	.dump = fanotify_dump,
 	.open = fanotify_open,
+	.post_install = fanotify_post_install,
 };

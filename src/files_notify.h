@@ -18,9 +18,12 @@
  *
  * fanotify (files_notify.c): fanotify_init(flags, event_f_flags) in minicr,
  * then fanotify_mark(FAN_MARK_ADD) per mark: inode marks by the path of
- * their file handle, mount marks by the mount point of that mount id,
- * filesystem marks by the mount point of a mount of that device; ignored
- * masks by a second FAN_MARK_IGNORED_MASK call. Refused at dump: queued
+ * their file handle; mount marks by the mount point of that mount id,
+ * filesystem marks by the mount point of a mount of that device, both
+ * looked up in the holder's mountinfo and marked through
+ * /proc/PID/root of the restored holder (post_install), so a mount mark
+ * lands on the mount of the tree's own mount namespace; ignored masks by a
+ * second FAN_MARK_IGNORED_MASK call. Refused at dump: queued
  * events, permission events in a mark (an event read but not answered
  * cannot be seen from outside), FAN_MARK_IGNORE marks and mark kinds
  * fdinfo shows that are none of the three.

@@ -127,22 +127,24 @@ static void test_pidfd(void **state)
 
 static void test_mountinfo(void **state)
 {
+	uint32_t dev = 0;
 	char mp[64];
 
 	(void)state;
-	assert_int_equal(mountinfo_find(MI, false, 254ULL << 20, mp, sizeof(mp)), 0);
+	assert_int_equal(mountinfo_find(MI, false, 254ULL << 20, mp, sizeof(mp), NULL), 0);
 	assert_string_equal(mp, "/");
 	/* The filesystem's root mount is preferred to a bind mount of a
 	 * subdirectory; escapes undone. */
-	assert_int_equal(mountinfo_find(MI, false, 44, mp, sizeof(mp)), 0);
+	assert_int_equal(mountinfo_find(MI, false, 44, mp, sizeof(mp), NULL), 0);
 	assert_string_equal(mp, "/mnt/with space");
-	assert_int_equal(mountinfo_find(MI, false, 45, mp, sizeof(mp)), 0);
+	assert_int_equal(mountinfo_find(MI, false, 45, mp, sizeof(mp), NULL), 0);
 	assert_string_equal(mp, "/only/bind");
-	assert_int_equal(mountinfo_find(MI, true, 26, mp, sizeof(mp)), 0);
+	assert_int_equal(mountinfo_find(MI, true, 26, mp, sizeof(mp), &dev), 0);
 	assert_string_equal(mp, "/srv/bind");
-	assert_int_equal(mountinfo_find(MI, true, 99, mp, sizeof(mp)), -ENOENT);
-	assert_int_equal(mountinfo_find(MI, false, 46, mp, sizeof(mp)), -ENOENT);
-	assert_int_equal(mountinfo_find(MI, true, 27, mp, 4), -ENAMETOOLONG);
+	assert_int_equal(dev, 44);
+	assert_int_equal(mountinfo_find(MI, true, 99, mp, sizeof(mp), NULL), -ENOENT);
+	assert_int_equal(mountinfo_find(MI, false, 46, mp, sizeof(mp), NULL), -ENOENT);
+	assert_int_equal(mountinfo_find(MI, true, 27, mp, 4, NULL), -ENAMETOOLONG);
 }
 
 static void test_wds(void **state)

@@ -8,8 +8,10 @@
  *             wds 1 and 3 with a gap. Logs "wd W NAME" per event, NAME
  *             from the wd -> file table it built, "BAD wd W" if W is not
  *             in it.
- *   fanotify  marks DIR/f (FAN_MODIFY, inode mark); logs "fan PATH" with
- *             the path of each event's fd.
+ *   fanotify  marks DIR/f (FAN_MODIFY, inode mark) and, if they exist,
+ *             the mount DIR/mnt (FAN_MARK_MOUNT) and the filesystem of
+ *             DIR/fs (FAN_MARK_FILESYSTEM) for FAN_CLOSE_WRITE; logs "fan
+ *             PATH" with the path of each event's fd.
  *   pidfd     forks a child that pauses and a thread; holds a pidfd of the
  *             child (PIDFD_NONBLOCK) and a PIDFD_THREAD pidfd of the
  *             thread. Every 50 ms signals the thread through its pidfd
@@ -139,6 +141,16 @@ static int run_fanotify(void)
 	touch("f", path, sizeof(path));
 	if (fanotify_mark(fd, FAN_MARK_ADD, FAN_MODIFY, AT_FDCWD, path) < 0)
 		return 3;
+	/* DIR/mnt and DIR/fs: mount points of tmpfs the scenario made. */
+	snprintf(path, sizeof(path), "%s/mnt", dir);
+	if (!access(path, F_OK) &&
+	    fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_CLOSE_WRITE, AT_FDCWD, path) < 0)
+		return 3;
+	snprintf(path, sizeof(path), "%s/fs", dir);
+	if (!access(path, F_OK) &&
+	    fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_CLOSE_WRITE, AT_FDCWD,
+			  path) < 0)
+		return 3;
 	ready();
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
@@ -154,7 +166,7 @@ static int run_fanotify(void)
 			snprintf(link, sizeof(link), "/proc/self/fd/%d", m->fd);
 			l = m->fd >= 0 ? readlink(link, target, sizeof(target) - 1) : -1;
 			target[l > 0 ? l : 0] = '\0';
-			if (m->mask & FAN_MODIFY)
+			if (m->mask & (FAN_MODIFY | FAN_CLOSE_WRITE))
 				logf_("fan %s", target);
 			else
 				logf_("BAD fan mask 0x%llx", (unsigned long long)m->mask);
