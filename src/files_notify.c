@@ -97,8 +97,10 @@ static int handle_path(const struct fd_dump_info *fi, const char *what, uint32_t
 	ret = mount_path(fi, what, false, sdev, &mp);
 	if (ret)
 		return ret;
-	/* Not O_PATH: open_by_handle_at() does not take those. */
-	mfd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Through the holder's root: its mount namespace may not be
+	 * minicr's. Not O_PATH: open_by_handle_at() does not take those. */
+	snprintf(path, sizeof(path), "/proc/%d/root%s", fi->pid, mp);
+	mfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	h = malloc(sizeof(*h) + fh->bytes);
 	if (!h)
 		return -ENOMEM;
@@ -126,7 +128,9 @@ static int handle_path(const struct fd_dump_info *fi, const char *what, uint32_t
 	if ((size_t)n > strlen(DELETED_SUFFIX) &&
 	    !strcmp(path + n - strlen(DELETED_SUFFIX), DELETED_SUFFIX))
 		ret = -ENOENT;
-	else if (path[0] != '/' || lstat(path, &pst) < 0)
+	else if (path[0] != '/')
+		ret = -EXDEV;
+	else if (lstat(path, &pst) < 0)
 		ret = -ENOENT;
 	else if (pst.st_dev != hst.st_dev || pst.st_ino != hst.st_ino)
 		ret = -EXDEV;
