@@ -19,6 +19,7 @@
 
 #include "files_event.h"
 #include "files_inet.h"
+#include "files_notify.h"
 #include "files_tty.h"
 #include "image.h"
 #include "inventory.pb-c.h"
@@ -27,6 +28,7 @@
 #include "refuse.h"
 #include "pstree.h"
 #include "rst_core_int.h"
+#include "rst_state.h"
 #include "util.h"
 
 /* The first kind whose match() takes an fd wins: more specific kinds
@@ -46,6 +48,9 @@ static const struct file_ops *const kinds[] = {
 	&files_epoll_ops,
 	&files_signalfd_ops,
 	&files_timerfd_ops,
+	&files_inotify_ops,
+	&files_fanotify_ops,
+	&files_pidfd_ops,
 };
 
 static const struct file_ops *ops_by_kind(FdKind kind)
@@ -105,6 +110,11 @@ static const struct dump_task *find_task(const struct files_dump *d, pid_t pid)
 bool files_dump_has_task(const struct files_dump *d, pid_t pid)
 {
 	return find_task(d, pid) != NULL;
+}
+
+const struct pstree *files_dump_tree(const struct files_dump *d)
+{
+	return d->tree;
 }
 
 const struct fd_dump_info *files_dump_first(const struct files_dump *d, uint32_t id)
@@ -805,6 +815,28 @@ struct files_rst {
 
 static struct files_rst *rst;
 
+void files_rst_set_tasks(const struct rst_task *tasks, size_t nr)
+{
+	if (rst) {
+		rst->tasks = tasks;
+		rst->nr_tasks = nr;
+	}
+}
+
+pid_t files_rst_pid_now(const struct files_rst *r, pid_t img, bool thread)
+{
+	for (size_t i = 0; i < r->nr_tasks; i++) {
+		const struct rst_task *t = &r->tasks[i];
+
+		if (!thread && t->pe->pid == img)
+			return t->pid;  /* 0 for a zombie not found */
+		for (size_t j = 0; thread && t->core && j < t->nr_tids && j < t->pe->n_threads; j++)
+			if (t->pe->threads[j] == img)
+				return t->tids[j];
+	}
+	return 0;
+}
+
 int files_rst_dirfd(const struct files_rst *r)
 {
 	return r->dirfd;
@@ -1073,14 +1105,6 @@ bool files_rst_same_host(const struct files_rst *r)
 }
 
 #define SETFL_MASK (O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME)
-
-void files_rst_set_tasks(const struct rst_task *tasks, size_t nr)
-{
-	if (rst) {
-		rst->tasks = tasks;
-		rst->nr_tasks = nr;
-	}
-}
 
 /* The recorded owner as minicr sees it now, 0 if no restored task has
  * it. A process group is found through a member: its leader may have been

@@ -109,6 +109,8 @@ size_t files_dump_nr_fds(const struct files_dump *d);
 const struct fd_dump_info *files_dump_fd(const struct files_dump *d, size_t i);
 /* Is pid one of the dumped tasks? */
 bool files_dump_has_task(const struct files_dump *d, pid_t pid);
+/* The whole dumped tree, zombies and threads included. */
+const struct pstree *files_dump_tree(const struct files_dump *d);
 /* Does live task pid share its parent's fd table (clone(CLONE_FILES))?
  * files_dump_collect() refuses every other sharing of a table. Such a
  * task's POSIX locks are the table's, recorded for its first task. */
@@ -132,13 +134,17 @@ int files_rst_init(int dirfd, const char *const *specs, size_t nr_specs);
 int files_rst_task(struct rst_call *c, pid_t img_pid);
 void files_rst_fini(void);
 
-/* Once the tree is built and seized, before files_rst_task(): the tasks,
- * to map recorded F_SETOWN_EX owners to the PIDs minicr sees. */
+/* restore.c, once the tree is seized: its tasks (src/rst_state.h), kept
+ * until files_rst_fini(), so open hooks can find a task by its PID at dump
+ * and recorded F_SETOWN_EX owners map to the PIDs minicr sees. */
 struct rst_task;
 void files_rst_set_tasks(const struct rst_task *tasks, size_t nr);
 
 /* For open hooks. */
 int files_rst_dirfd(const struct files_rst *r);
+/* The PID (thread: TID) as minicr sees it now of the task (zombies
+ * included) or live thread whose PID (TID) was img at dump; 0 if none. */
+pid_t files_rst_pid_now(const struct files_rst *r, pid_t img, bool thread);
 /* Do the images come from this boot (inventory boot_id)? */
 bool files_rst_same_host(const struct files_rst *r);
 const FileEntry *files_rst_entry(const struct files_rst *r, uint32_t id);

@@ -1075,10 +1075,10 @@ static int seize_tree(struct rst_ctx *c)
 
 		t->pe = c->pe[i];
 		t->cow = c->cow ? &c->cow[i] : NULL;
+		t->pid = outer[i];      /* a zombie's too: a pidfd may name it */
 		if (c->plan.nodes[i].zombie)
 			continue;
 		t->core = c->core[i];
-		t->pid = outer[i];
 		ret = find_outer_tids(c, i, t);
 		if (ret)
 			return ret;

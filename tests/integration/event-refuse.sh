@@ -1,43 +1,77 @@
 #!/usr/bin/env bash
-# An fd minicr has no kind for (an inotify instance) makes dump refuse
-# before anything is written, naming the task and the fd; the task goes on
-# running, untraced.
+# What minicr cannot restore of inotify, fanotify and pidfd files makes
+# dump refuse before anything is written, naming the task, the fd and the
+# state; the task goes on running, untraced: an inotify instance with
+# events queued, a watch on a deleted file, a fanotify mark with
+# permission events, a pidfd of a task outside the dumped tree.
 source "$(dirname "$0")/_common.sh"
 enter_pidns "$@"
 setup_work
 
-cat >"$WORK/ino.py" <<'PY'
+cat >"$WORK/hold.py" <<'PY'
 import ctypes, os, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
-fd = libc.inotify_init1(0)
-assert fd >= 0
-libc.inotify_add_watch(fd, sys.argv[1].encode(), 0x100)
-with open(sys.argv[1] + "/fd", "w") as f:
+mode, d = sys.argv[1], sys.argv[2]
+if mode == "inotify-queued":
+    # Creates in d are queued and never read.
+    fd = libc.inotify_init1(0)
+    assert libc.inotify_add_watch(fd, d.encode(), 0x100) > 0
+elif mode == "inotify-deleted":
+    keep = os.open(d + "/gone", os.O_CREAT | os.O_RDWR)
+    fd = libc.inotify_init1(os.O_NONBLOCK)
+    assert libc.inotify_add_watch(fd, (d + "/gone").encode(), 0x2) > 0
+    os.unlink(d + "/gone")
+    time.sleep(0.1)
+    try:
+        os.read(fd, 4096)   # IN_ATTRIB of the unlink: the queue is empty again
+    except BlockingIOError:
+        pass
+elif mode == "fanotify-perm":
+    open(d + "/private", "w").close()
+    fd = libc.fanotify_init(0x4, os.O_RDONLY)            # FAN_CLASS_CONTENT
+    assert fd >= 0
+    assert libc.fanotify_mark(fd, 1, ctypes.c_uint64(0x10000), -100,
+                              (d + "/private").encode()) == 0   # FAN_OPEN_PERM
+elif mode == "pidfd-outside":
+    fd = os.pidfd_open(os.getppid())
+with open(d + "/fd", "w") as f:
     f.write("%d\n" % fd)
 n = 0
 while True:
     n += 1
-    with open(sys.argv[1] + "/beat.tmp", "w") as f:
+    with open(d + "/beat.tmp", "w") as f:
         f.write("%d\n" % n)
-    os.rename(sys.argv[1] + "/beat.tmp", sys.argv[1] + "/beat")
+    os.rename(d + "/beat.tmp", d + "/beat")
     time.sleep(0.05)
 PY
-mkdir -p "$WORK/d"
-spawn_clean python3 "$WORK/ino.py" "$WORK/d"
-pid=$SPAWN_PID
-TREES+=("$pid")
-wait_for_file "$WORK/d/beat" 20 || fail "inotify workload did not start"
-fd=$(cat "$WORK/d/fd")
-if "$MINICR" dump -D "$WORK/img" "$pid" >"$WORK/dump.log" 2>&1; then
-	fail "dump of a task holding an inotify fd succeeded"
-fi
-cat "$WORK/dump.log"
-grep -q "task $pid: fd $fd is an anon_inode file (anon_inode:inotify)" "$WORK/dump.log" ||
-	fail "the refusal does not name task $pid, fd $fd and what it is"
-[[ ! -e "$WORK/img/inventory.img" ]] || fail "inventory.img written"
-check_untraced "$pid" || fail "task left traced"
-b0=$(cat "$WORK/d/beat")
-sleep 0.5
-(($(cat "$WORK/d/beat") > b0)) || fail "the task does not go on after the refused dump"
-ok "inotify fd refused, the task goes on"
+
+# refused MODE PATTERN: the dump of a holder in MODE fails with PATTERN
+# (with TASK and FD replaced) and the holder goes on.
+refused() {
+	local mode=$1 pattern=$2 pid fd b0 d=$WORK/$1
+	mkdir -p "$d"
+	spawn_clean python3 "$WORK/hold.py" "$mode" "$d"
+	pid=$SPAWN_PID
+	TREES+=("$pid")
+	wait_for_file "$d/beat" 20 || fail "$mode: workload did not start"
+	fd=$(cat "$d/fd")
+	pattern=${pattern//TASK/$pid}
+	pattern=${pattern//FD/$fd}
+	if "$MINICR" dump -D "$d/img" "$pid" >"$d/dump.log" 2>&1; then
+		fail "$mode: dump succeeded"
+	fi
+	cat "$d/dump.log"
+	grep -q -E "$pattern" "$d/dump.log" || fail "$mode: the refusal does not say '$pattern'"
+	[[ ! -e "$d/img/inventory.img" ]] || fail "$mode: inventory.img written"
+	check_untraced "$pid" || fail "$mode: task left traced"
+	b0=$(cat "$d/beat")
+	sleep 0.5
+	(($(cat "$d/beat") > b0)) || fail "$mode: the task does not go on after the refused dump"
+	ok "$mode refused, the task goes on"
+}
+
+refused inotify-queued "task TASK: fd FD \(inotify\) has [0-9]+ bytes of events queued"
+refused inotify-deleted "task TASK: fd FD \(inotify\) watches inode [0-9]+ .*deleted file"
+refused fanotify-perm "task TASK: fd FD \(fanotify\) has a mark with permission events"
+refused pidfd-outside "task TASK: fd FD is a pidfd of process [0-9]+, which is outside the dumped tree"
 say "PASS"
