@@ -19,6 +19,7 @@
 #include "infect.h"
 #include "log.h"
 #include "proc_parse.h"
+#include "refuse.h"
 #include "seccomp.h"
 #include "task_attrs.h"
 #include "timers.h"
@@ -568,13 +569,22 @@ static int dump_thread(pid_t pid, pid_t tid, unsigned long sys_ip,
 	return ret;
 }
 
+/* The collectors refuse with -EOPNOTSUPP after logging what and why:
+ * counted, and collecting goes on so that the dump lists every refusal. */
+static int refused(struct refusals *r, int ret)
+{
+	if (ret != -EOPNOTSUPP)
+		return ret;
+	refuse_counted(r);
+	return 0;
+}
+
 int dump_core_fill(const struct pstree_task *t, CoreEntry *ce, struct refusals *r)
 {
 	struct proc_status st;
 	unsigned long sys_ip;
 	int ret;
 
-	(void)r;
 	if (t->zombie)
 		return 0;
 	ret = proc_status_read(t->pid, 0, &st);
@@ -613,15 +623,15 @@ int dump_core_fill(const struct pstree_task *t, CoreEntry *ce, struct refusals *
 		thread_core_entry__init(te);
 		ce->threads[ce->n_threads++] = te;
 		/* tids[0] is the leader (seize.c). */
-		ret = dump_thread(t->pid, t->tids[i], sys_ip, te, i == 0 ? ce : NULL);
+		ret = refused(r, dump_thread(t->pid, t->tids[i], sys_ip, te, i == 0 ? ce : NULL));
 		if (!ret)
-			ret = seccomp_dump_thread(t->pid, t->tids[i], ce, te);
+			ret = refused(r, seccomp_dump_thread(t->pid, t->tids[i], ce, te));
 		if (ret)
 			return ret;
 	}
-	ret = seccomp_dump_task(t->pid, ce);
+	ret = refused(r, seccomp_dump_task(t->pid, ce));
 	/* Last: it takes the timers' signals out of the pending lists. */
-	return ret ? ret : timers_dump(t, sys_ip, ce);
+	return ret ? ret : refused(r, timers_dump(t, sys_ip, ce));
 }
 
 static void free_blobs(ProtobufCBinaryData *b, size_t n)

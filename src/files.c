@@ -434,7 +434,8 @@ static int dump_file(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	ret = dump_owner(d, fi, fe);
 	if (!ret)
 		ret = fi->ops->dump(d, fi, fe);
-	if (ret)
+	/* A refusal (-EOPNOTSUPP) was logged by the kind, naming what and why. */
+	if (ret && ret != -EOPNOTSUPP)
 		pr_err("task %d: fd %d (%s, %s): cannot dump it: %s", fi->pid, fi->fd, fi->link,
 		       fi->ops->name, errstr(ret));
 	return ret;
