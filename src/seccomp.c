@@ -88,8 +88,9 @@ static bool same_filter_at(const CoreEntry *ce, const ThreadCoreEntry *o,
 	size_t n = te->n_seccomp_chain;
 	const SeccompFilterEntry *f;
 
+	/* n == 0: te's chain may still be NULL, which memcmp must not get. */
 	if (o == te || o->n_seccomp_chain <= n ||
-	    memcmp(o->seccomp_chain, te->seccomp_chain, n * sizeof(uint32_t)))
+	    (n && memcmp(o->seccomp_chain, te->seccomp_chain, n * sizeof(uint32_t))))
 		return false;
 	f = ce->seccomp_filters[o->seccomp_chain[n]];
 	return f->prog.len == prog->len && !memcmp(f->prog.data, prog->data, prog->len) &&
