@@ -1191,6 +1191,12 @@ int mem_dump_check(pid_t pid, struct refusals *r)
 			refuse(r, "task %d: mapping %llx-%llx %s %s: %s", pid,
 			       (unsigned long long)v->start, (unsigned long long)v->end,
 			       v->perms, v->path ? v->path : "", why);
+		/* The segment lives in the IPC namespace, not in the task: a
+		 * copy of its pages would no longer be the segment others see. */
+		else if (v->path && !strncmp(v->path, "/SYSV", 5))
+			refuse(r, "task %d: mapping %llx-%llx is SysV shared memory (shmat, %s); "
+			       "minicr does not restore SysV segments", pid,
+			       (unsigned long long)v->start, (unsigned long long)v->end, v->path);
 	}
 	vma_list_free(&vl);
 	return ret;

@@ -9,6 +9,8 @@
  *   exitsig  clone() with exit_signal SIGUSR1 instead of SIGCHLD
  *   netns    a child in a network namespace of its own (unshare)
  *   mempolicy  a child bound to NUMA node 0 (set_mempolicy(MPOL_BIND))
+ *   sysvshm  a child with a SysV shared memory segment attached (removed
+ *            at once with IPC_RMID: it goes with the child)
  *   plain    a child with nothing unusual
  * then creates READY-FILE and sleeps; every child sleeps too. */
 #ifndef _GNU_SOURCE
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -29,11 +32,20 @@
 static int sleeper(void *arg)
 {
 	unsigned long node0 = 1;
+	int id;
 
 	/* MPOL_BIND is 2 (linux/mempolicy.h); node 0 exists everywhere. */
-	if (arg && syscall(SYS_set_mempolicy, 2, &node0, 8 * sizeof(node0)) < 0) {
+	if (arg && !strcmp(arg, "mempolicy") &&
+	    syscall(SYS_set_mempolicy, 2, &node0, 8 * sizeof(node0)) < 0) {
 		perror("minicr-test-share: set_mempolicy");
 		exit(1);
+	}
+	if (arg && !strcmp(arg, "sysvshm")) {
+		id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+		if (id < 0 || shmat(id, NULL, 0) == (void *)-1 || shmctl(id, IPC_RMID, NULL) < 0) {
+			perror("minicr-test-share: SysV shm");
+			exit(1);
+		}
 	}
 	for (;;)
 		pause();
@@ -72,6 +84,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "netns"))
 			start(CLONE_NEWNET | SIGCHLD, NULL);
 		else if (!strcmp(argv[i], "mempolicy"))
+			start(SIGCHLD, argv[i]);
+		else if (!strcmp(argv[i], "sysvshm"))
 			start(SIGCHLD, argv[i]);
 		else if (!strcmp(argv[i], "plain"))
 			start(SIGCHLD, NULL);

@@ -3,7 +3,7 @@
 # anything: a child sharing the root's address space (clone(CLONE_VM)), one
 # sharing its cwd/root/umask (clone(CLONE_FS)), one whose exit signal is
 # not SIGCHLD, one in a network namespace of its own, one bound to a NUMA
-# node (set_mempolicy). The tree runs on,
+# node (set_mempolicy), one with SysV shared memory attached. The tree runs on,
 # untraced, and no image is left. --dry-run reports the same list; on a
 # tree with nothing to refuse it exits 0, writes nothing, and the tree runs on.
 FLAVORS="host pidns"
@@ -25,19 +25,19 @@ share_tree() {
 scenario_main() {
 	local mode pat
 	[[ -x "$SHARE" ]] || fail "missing $SHARE"
-	share_tree "$S/ready" vm fs exitsig netns mempolicy plain
+	share_tree "$S/ready" vm fs exitsig netns mempolicy sysvshm plain
 	for mode in --dry-run --leave-running; do
 		rm -rf "$S/img"
-		expect_fail "dump $mode" "dump of $DUMP_PID refused: 5 things" \
+		expect_fail "dump $mode" "dump of $DUMP_PID refused: 6 things" \
 			"$MINICR" dump "$mode" -D "$S/img" "$DUMP_PID"
 		for pat in "share an address space \(clone\(CLONE_VM\)" "share cwd, root and umask \(clone\(CLONE_FS\)\)" \
 			"gets signal 10 at its exit, not SIGCHLD" "its net namespace net:\[[0-9]+\] is not minicr's" \
-			"NUMA memory policy bind"; do
+			"NUMA memory policy bind" "is SysV shared memory \(shmat"; do
 			grep -Eq "refused: .*$pat" "$S/err" || fail "dump $mode: no refusal matching /$pat/"
 		done
 		[[ -z "$(ls -A "$S/img" 2>/dev/null)" ]] || fail "dump $mode: images left: $(ls "$S/img")"
 		tree_intact "dump $mode"
-		ok "dump $mode: all 5 refusals listed, nothing written, the tree runs on"
+		ok "dump $mode: all 6 refusals listed, nothing written, the tree runs on"
 	done
 	kill_tree "$ROOT"
 	wait_gone "${TREE[@]}" || fail "the tree is not gone"
