@@ -149,6 +149,14 @@ int attrs_autogroup_parse(const char *s, long *id, int *nice)
 {
 	char tail;
 
+	/* Tasks whose session goes back to init without a setsid() are in the
+	 * kernel's default autogroup (id 0), which the file does not show and
+	 * whose nice cannot be changed. */
+	if (!*s) {
+		*id = 0;
+		*nice = 0;
+		return 0;
+	}
 	if (sscanf(s, "/autogroup-%ld nice %d%c", id, nice, &tail) != 3 || tail != '\n')
 		return -EINVAL;
 	return 0;

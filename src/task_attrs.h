@@ -81,7 +81,8 @@ bool attrs_mask_subset(const uint8_t *a, size_t alen, const uint8_t *b, size_t b
 /* Same bits set, whatever the lengths? */
 bool attrs_mask_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
-/* "/autogroup-123 nice 5\n" of /proc/PID/autogroup. */
+/* "/autogroup-123 nice 5\n" of /proc/PID/autogroup; "" (the kernel's
+ * default autogroup) gives id 0, nice 0. */
 int attrs_autogroup_parse(const char *s, long *id, int *nice);
 
 /* A PR_GET_SPECULATION_CTRL result worth recording: per-task control

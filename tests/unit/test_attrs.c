@@ -95,6 +95,9 @@ static void test_autogroup(void **state)
 	assert_int_equal(nice, 5);
 	assert_int_equal(attrs_autogroup_parse("/autogroup-7 nice -20\n", &id, &nice), 0);
 	assert_int_equal(nice, -20);
+	assert_int_equal(attrs_autogroup_parse("", &id, &nice), 0);
+	assert_int_equal(id, 0);
+	assert_int_equal(nice, 0);
 	assert_int_equal(attrs_autogroup_parse("/autogroup-7 nice", &id, &nice), -EINVAL);
 	assert_int_equal(attrs_autogroup_parse("/autogroup-7 nice 1 x\n", &id, &nice), -EINVAL);
 	assert_int_equal(attrs_autogroup_parse("garbage\n", &id, &nice), -EINVAL);
