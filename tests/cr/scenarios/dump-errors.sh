@@ -26,9 +26,8 @@ scenario_main() {
 	kill_tree "$ROOT"
 	wait_gone "${TREE[@]}"
 
-	# A tree that dies while minicr dumps it: 300 MiB of memory make the
-	# dump last long enough to kill the tree in the middle (retried with
-	# other delays if the dump wins the race).
+	# A tree that dies while minicr dumps it: killed as soon as minicr has
+	# begun writing its 300 MiB of pages (retried if the dump still wins).
 	for i in 1 2 3 4 5 6; do
 		spawn_clean /usr/bin/python3 -c 'import time; b = bytearray(b"x") * (300 << 20); open("'"$S"'/big.ready", "w").close(); time.sleep(1000)'
 		big=$SPAWN_PID
@@ -39,12 +38,12 @@ scenario_main() {
 		rc=0
 		"$MINICR" dump -D "$S/mid" "$big" >"$S/out" 2>"$S/err" &
 		local m=$!
-		sleep "0.$((i * 5))"
+		wait_until 20 eval 'compgen -G "$S/mid/pages-*.img.tmp" >/dev/null || ! kill -0 $m 2>/dev/null'
 		kill -KILL "$big" 2>/dev/null || true
 		wait "$m" || rc=$?
 		wait_gone "$big" || fail "python3 not gone"
 		if ((rc == 0)); then
-			say "try $i: the dump finished before the kill; again with a shorter delay"
+			say "try $i: the dump finished before the kill; again"
 			continue
 		fi
 		sed 's/^/    | /' "$S/err"
