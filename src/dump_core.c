@@ -562,6 +562,10 @@ static int dump_thread(pid_t pid, pid_t tid, unsigned long sys_ip,
 		ret = dump_creds(pid, tid, te, &nnp);
 	if (!ret)
 		ret = remote_state(pid, tid, sys_ip, te, leader_ce);
+	if (!ret && nnp >= 0) {
+		te->has_no_new_privs = 1;
+		te->no_new_privs = nnp;
+	}
 	if (!ret && leader_ce && nnp >= 0) {
 		leader_ce->has_no_new_privs = 1;
 		leader_ce->no_new_privs = nnp;

@@ -10,12 +10,14 @@
  *            shares minicr's root), umask, rlimits (before the creds: prlimit
  *            on another task needs its uids to be minicr's), the seccomp
  *            filters all threads share (seccomp.h: before no_new_privs,
- *            which TSYNC would spread), personality, no_new_privs,
+ *            which TSYNC would spread), personality,
  *            child_subreaper, signals (flush, sigactions, shared pending);
  *   threads: comm, sigaltstack, rseq, tid address, robust list, private
  *            pending signals, timers (timers.c: after every signal, so the
  *            timers' own queued signals come last and are not flushed),
- *            the thread's own seccomp filters or strict mode (they need
+ *            attributes, no_new_privs (a thread flag: the threads exist
+ *            already and inherit nothing now), the thread's own seccomp
+ *            filters or strict mode (they need
  *            CAP_SYS_ADMIN), creds last (they may drop the capabilities the
  *            calls before need); non-leader threads first;
  *   leader:  the same, then pdeath_signal, which the kernel clears when
@@ -221,23 +223,6 @@ static int restore_prctl(struct rst_call *c, const CoreEntry *ce)
 		r = rst_call(c, what, __NR_personality, ce->personality, 0, 0, 0, 0, 0);
 		if (r < 0)
 			return r;
-	}
-	if (ce->has_no_new_privs && ce->no_new_privs) {
-		r = rst_call(c, "prctl(PR_SET_NO_NEW_PRIVS)", __NR_prctl, PR_SET_NO_NEW_PRIVS,
-			     1, 0, 0, 0, 0);
-		if (r < 0)
-			return r;
-	} else if (ce->has_no_new_privs) {
-		/* Inherited from minicr, and it cannot be cleared. */
-		r = rst_call(c, "prctl(PR_GET_NO_NEW_PRIVS)", __NR_prctl, PR_GET_NO_NEW_PRIVS,
-			     0, 0, 0, 0, 0);
-		if (r < 0)
-			return r;
-		if (r) {
-			pr_err("task %d: has no_new_privs from minicr but the image says it had "
-			       "not; run minicr without no_new_privs", c->t->pid);
-			return -EPERM;
-		}
 	}
 	if (ce->has_child_subreaper) {
 		r = rst_call(c, "prctl(PR_SET_CHILD_SUBREAPER)", __NR_prctl,
@@ -524,6 +509,34 @@ static int restore_creds(struct rst_call *c, const ThreadCoreEntry *te)
 	return 0;
 }
 
+/* no_new_privs is a thread flag: threads created before it was set in the
+ * leader do not have it, so each thread sets its own. */
+static int restore_nnp(struct rst_call *c, const CoreEntry *ce, const ThreadCoreEntry *te)
+{
+	bool has = te->has_no_new_privs || ce->has_no_new_privs;
+	bool want = te->has_no_new_privs ? te->no_new_privs : ce->no_new_privs;
+	long r;
+
+	if (!has)
+		return 0;
+	if (want) {
+		r = rst_call(c, "prctl(PR_SET_NO_NEW_PRIVS)", __NR_prctl, PR_SET_NO_NEW_PRIVS, 1,
+			     0, 0, 0, 0);
+		return r < 0 ? r : 0;
+	}
+	/* Inherited from minicr, and it cannot be cleared. */
+	r = rst_call(c, "prctl(PR_GET_NO_NEW_PRIVS)", __NR_prctl, PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0,
+		     0);
+	if (r < 0)
+		return r;
+	if (r) {
+		pr_err("task %d thread %d: has no_new_privs from minicr but the image says it had "
+		       "not; run minicr without no_new_privs", c->t->pid, c->tid);
+		return -EPERM;
+	}
+	return 0;
+}
+
 static int restore_thread(struct rst_call *c, const CoreEntry *ce, ThreadCoreEntry *te,
 			  bool leader)
 {
@@ -571,6 +584,8 @@ static int restore_thread(struct rst_call *c, const CoreEntry *ce, ThreadCoreEnt
 		ret = timers_rst_thread(c, ce, te);
 	if (!ret)
 		ret = attrs_rst_thread(c, ce, te);
+	if (!ret)
+		ret = restore_nnp(c, ce, te);
 	if (!ret)
 		ret = rst_seccomp_thread(c, ce, te);
 	if (!ret)

@@ -1745,12 +1745,11 @@ int rst_mem_finish(struct rst_task *t)
 	if (ret)
 		return ret;
 	if (dumpable_take(t->pid, &d)) {
-		/* prctl accepts only 0 and 1; 2 (suid_dumpable=2) is reached
-		 * only through execve. 0 is the stricter of the two. */
+		/* prctl accepts only 0 and 1; dump refuses 2. */
 		if (d > 1) {
-			pr_warn("task %d: recorded dumpable %u cannot be set by prctl; setting 0",
-				t->pid, d);
-			d = 0;
+			pr_err("task %d: recorded dumpable %u cannot be set by prctl", t->pid, d);
+			ret = -EINVAL;
+			goto end;
 		}
 		m = remote_syscall(&r, __NR_prctl, PR_SET_DUMPABLE, d, 0, 0, 0, 0);
 		if (m) {

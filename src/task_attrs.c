@@ -556,6 +556,17 @@ static int dump_remote_task(struct remote *r, TaskAttrsEntry *a)
 		return ret;
 	a->has_membarrier = v != 0;
 	a->membarrier = v;
+	/* Recorded with the memory (mm.proto); checked here, while collecting,
+	 * so that the dump refuses before writing anything. */
+	ret = dump_call(r, "prctl(PR_GET_DUMPABLE)", __NR_prctl, PR_GET_DUMPABLE, 0, false, &v);
+	if (ret)
+		return ret;
+	if (v > 1) {
+		pr_err("task %d: dumpable %ld (SUID_DUMP_ROOT, set by the kernel at a uid change "
+		       "or setuid exec under fs.suid_dumpable=2): prctl(PR_SET_DUMPABLE) can set "
+		       "only 0 or 1", r->pid, v);
+		return -EOPNOTSUPP;
+	}
 	return 0;
 }
 

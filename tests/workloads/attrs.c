@@ -6,7 +6,8 @@
  *          loginuid 1234, coredump_filter 0x3f, THP disabled, membarrier
  *          PRIVATE_EXPEDITED and GLOBAL_EXPEDITED registrations
  *   batch  SCHED_BATCH nice 5, pinned to CPU 1, timer slack 123456 ns,
- *          I/O priority best-effort 7, SECBIT_NO_SETUID_FIXUP
+ *          I/O priority best-effort 7, SECBIT_NO_SETUID_FIXUP, no_new_privs
+ *          (in this thread only)
  *   idle   SCHED_IDLE, pinned to CPU 0, timer slack 200000 ns, I/O class
  *          idle, MCE kill early, SECBIT_NO_CAP_AMBIENT_RAISE locked
  *   fifo   nice 3 then SCHED_FIFO priority 5 with SCHED_FLAG_RESET_ON_FORK,
@@ -62,7 +63,7 @@ struct tview {
 	uint64_t flags;
 	int32_t nice;
 	cpu_set_t cpus;
-	long slack, ioprio, secbits, mce;
+	long slack, ioprio, secbits, mce, nnp;
 	int tsc;
 };
 
@@ -164,6 +165,7 @@ static void tview_get(struct tview *v)
 	v->ioprio = syscall(SYS_ioprio_get, 1, 0);
 	v->secbits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
 	v->mce = prctl(PR_MCE_KILL_GET, 0, 0, 0, 0);
+	v->nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
 	prctl(PR_GET_TSC, &v->tsc, 0, 0, 0);
 }
 
@@ -201,6 +203,7 @@ static size_t tview_cmp(const struct tview *rec, char *out, size_t len)
 	CMP(ioprio, "0x%lx");
 	CMP(secbits, "0x%lx");
 	CMP(mce, "%ld");
+	CMP(nnp, "%ld");
 	CMP(tsc, "%d");
 	if (!CPU_EQUAL(&now.cpus, &rec->cpus))
 		off += snprintf(out + off, len - off, " affinity (%d CPUs, was %d)",
@@ -265,6 +268,8 @@ static void *batch(void *arg)
 		die("ioprio_set: %m");
 	if (prctl(PR_SET_SECUREBITS, 1 << 2, 0, 0, 0))
 		die("PR_SET_SECUREBITS: %m");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		die("PR_SET_NO_NEW_PRIVS: %m");
 	tview_get(&t);
 	serve("batch", &t, NULL);
 	return NULL;

@@ -43,8 +43,36 @@ restore_refused() {
 	ok "$what: restore refused, no task left"
 }
 
+# A task whose uid changed while fs.suid_dumpable was 2 is dumpable 2, which
+# prctl cannot set: refused at dump. The sysctl is global: set for the
+# moment the workload changes its uid, then put back.
+dumpable_root() {
+	local old
+	old=$(cat /proc/sys/fs/suid_dumpable) || fail "cannot read fs.suid_dumpable"
+	echo 2 >/proc/sys/fs/suid_dumpable || fail "cannot set fs.suid_dumpable"
+	# stdout is $S/wl.log, opened before the uid change.
+	flavor_spawn python3 -c 'import ctypes, os, time
+os.setresgid(1000, 1000, 1000); os.setresuid(1000, 1000, 1000)
+print("dumpable", ctypes.CDLL(None).prctl(3, 0, 0, 0, 0), flush=True)
+time.sleep(1000)'
+	STARTED+=("$ROOT")
+	wait_until 10 grep -q "^dumpable" "$S/wl.log" || true
+	echo "$old" >/proc/sys/fs/suid_dumpable
+	grep -q "^dumpable 2$" "$S/wl.log" || fail "the workload is not dumpable 2: $(cat "$S/wl.log")"
+	mapfile -t TREE < <(tree_pids "$ROOT")
+	expect_fail "dump of a task with dumpable 2" \
+		"task $DUMP_PID: dumpable 2 \(SUID_DUMP_ROOT.*can set only 0 or 1" \
+		"$MINICR" dump -D "$S/img-suid" "$DUMP_PID"
+	[[ ! -e "$S/img-suid/inventory.img" ]] || fail "the refused dump left inventory.img"
+	alive "$ROOT" || fail "the task is gone after the refused dump"
+	ok "dumpable 2 refused at dump, the task runs on"
+	kill_tree "$ROOT"
+	wait_gone "${TREE[@]}" || fail "the workload is not gone"
+}
+
 scenario_main() {
 	local p
+	dumpable_root
 	flavor_spawn "$MINICR_BUILD_DIR/tests/workloads/minicr-test-attrs" "$S/a" --deadline
 	STARTED+=("$ROOT")
 	wait_until 20 eval 'ready && test -e "$S/a/ready.dl"' || { cat "$S/wl.log" >&2; fail "the workload did not get ready"; }

@@ -1,7 +1,8 @@
 # Scheduling and other per-task attributes (minicr-test-attrs,
 # tests/workloads/attrs.c): threads with SCHED_BATCH/IDLE/FIFO (with
 # RESET_ON_FORK), nice values, CPU 0 and CPU 1 affinities, timer slacks,
-# I/O priorities, securebits and KEEPCAPS, PR_TSC_SIGSEGV, MCE kill policy;
+# I/O priorities, securebits and KEEPCAPS, PR_TSC_SIGSEGV, MCE kill policy,
+# no_new_privs in one thread only;
 # per task oom_score_adj, loginuid, coredump_filter, THP disable,
 # membarrier registrations, and in a child of its own session autogroup
 # nice, dumpable 0, KSM merge-any and MDWE. Each thread compares what it
