@@ -13,6 +13,7 @@
 #include "cgroup.pb-c.h"
 #include "image.h"
 #include "log.h"
+#include "refuse.h"
 #include "util.h"
 
 #define CG_FILE_MAX (64 * 1024)
@@ -283,6 +284,33 @@ int cg_prop_index(bool v2, const char *name)
 const char *cg_prop_default(bool v2, int index)
 {
 	return v2 ? v2_props[index].def : v1_props[index].def;
+}
+
+/* Writable files that hold no setting of their own: membership, one-shot
+ * actions, pressure triggers (per open file), resettable counters, another
+ * view of a recorded setting (cpu.weight.nice of cpu.weight). */
+static const char *const cg_not_settings[] = {
+	"cgroup.procs", "cgroup.threads", "tasks", "cgroup.event_control", "cgroup.kill",
+	"memory.force_empty", "memory.reclaim", "*.pressure", "*failcnt",
+	"*max_usage_in_bytes", "*.peak", "*.reset_stats", "cpu.weight.nice",
+};
+
+bool cg_file_compared(bool v2, const char *name)
+{
+	if (cg_prop_index(v2, name) >= 0)
+		return false;   /* recorded */
+	for (size_t i = 0; i < ARRAY_SIZE(cg_not_settings); i++)
+		if (!fnmatch(cg_not_settings[i], name, 0))
+			return false;
+	return true;
+}
+
+bool cg_value_same(const char *name, const char *a, const char *b)
+{
+	/* Its later lines are state and a counter (under_oom, oom_kill). */
+	if (!strcmp(name, "memory.oom_control"))
+		return strcspn(a, "\n") == strcspn(b, "\n") && !strncmp(a, b, strcspn(a, "\n"));
+	return !strcmp(a, b);
 }
 
 /* ---- reading and writing cgroup directories ---- */
@@ -618,8 +646,97 @@ static int add_ancestors(struct cg_dump *d)
 	return 0;
 }
 
+/* A setting file is one the kernel lets root write and read back, or the
+ * devices whitelist (written through devices.allow/deny). */
+static bool is_setting_file(int dfd, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, 0) || !S_ISREG(st.st_mode))
+		return false;
+	if (!strcmp(name, "devices.list"))
+		return true;
+	return (st.st_mode & S_IWUSR) && (st.st_mode & S_IRUSR);
+}
+
+static int read_setting(int dfd, const char *name, char **val)
+{
+	size_t len;
+	int ret;
+
+	ret = read_file_at(dfd, name, CG_FILE_MAX, val, &len);
+	if (!ret)
+		while (len && (*val)[len - 1] == '\n')
+			(*val)[--len] = '\0';
+	return ret;
+}
+
+/* Settings minicr does not record must be what restore's mkdir gives: each
+ * is compared with a probe cgroup made beside the node (same parent, so
+ * what a new cgroup inherits there is the same), then removed. The root
+ * cgroup is never made again: nothing to compare. */
+static int node_untracked(const struct cg_node *n, const char *dir, struct refusals *r)
+{
+	_cleanup_free_ char *probe = NULL;
+	_cleanup_close_ int dfd = -1, pfd = -1;
+	bool v2 = !*n->ctrl;
+	struct dirent *de;
+	DIR *d = NULL;
+	int ret = 0;
+
+	if (!strcmp(n->path, "/"))
+		return 0;
+	if (asprintf(&probe, "%.*s/.minicr-probe-%d", (int)(strrchr(dir, '/') - dir), dir,
+		     (int)getpid()) < 0)
+		return -ENOMEM;
+	if (mkdir(probe, 0755)) {
+		ret = -errno;
+		refuse(r, "cgroup %s (%s): cannot make the probe cgroup %s that tells a new "
+		       "cgroup's settings: %s", n->path, hier_name(n->ctrl), probe, errstr(ret));
+		return 0;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pfd = open(probe, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || pfd < 0 || !(d = fdopendir(dup(dfd)))) {
+		ret = -errno;
+		pr_err("cgroup %s (%s): cannot open %s or %s: %s", n->path, hier_name(n->ctrl),
+		       dir, probe, errstr(ret));
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *mine = NULL, *fresh = NULL;
+		int rm, rf;
+
+		if (!cg_file_compared(v2, de->d_name) || !is_setting_file(dfd, de->d_name))
+			continue;
+		rm = read_setting(dfd, de->d_name, &mine);
+		rf = read_setting(pfd, de->d_name, &fresh);
+		if (rm == -EINVAL || rm == -EOPNOTSUPP)
+			continue;   /* no read side after all */
+		if (rm) {
+			ret = rm;
+			pr_err("cgroup %s (%s): cannot read %s/%s: %s", n->path, hier_name(n->ctrl),
+			       dir, de->d_name, errstr(ret));
+			break;
+		}
+		if (!rf && cg_value_same(de->d_name, mine, fresh))
+			continue;
+		refuse(r, "cgroup %s (%s): %s is '%s', a new cgroup has '%s': minicr does not "
+		       "record this setting", n->path, hier_name(n->ctrl), de->d_name, mine,
+		       rf ? errstr(rf) : fresh);
+	}
+out:
+	if (d)
+		closedir(d);
+	if (rmdir(probe) && !ret) {
+		ret = -errno;
+		pr_err("cannot remove the probe cgroup %s: %s", probe, errstr(ret));
+	}
+	return ret;
+}
+
 /* Read the node's settings, keeping those that are not the default. */
-static int node_settings(struct cg_node *n, const char *mnt)
+static int node_settings(struct cg_node *n, const char *mnt, struct refusals *r)
 {
 	bool v2 = !*n->ctrl;
 	_cleanup_free_ char *dir = NULL;
@@ -664,7 +781,7 @@ static int node_settings(struct cg_node *n, const char *mnt)
 	}
 	n->props = kv;
 	n->nr_props = keep;
-	return 0;
+	return node_untracked(n, dir, r);
 }
 
 static int read_self(const char *path, char **buf)
@@ -676,7 +793,7 @@ static int read_self(const char *path, char **buf)
 	return ret;
 }
 
-int cgroup_dump_collect(const struct pstree *tree, struct cg_dump **out)
+int cgroup_dump_collect(const struct pstree *tree, struct cg_dump **out, struct refusals *r)
 {
 	_cleanup_free_ char *mi = NULL;
 	struct cg_dump *d;
@@ -717,7 +834,7 @@ int cgroup_dump_collect(const struct pstree *tree, struct cg_dump **out)
 			ret = -EOPNOTSUPP;
 		}
 		if (!ret)
-			ret = node_settings(&d->nodes[i], mnt);
+			ret = node_settings(&d->nodes[i], mnt, r);
 	}
 out:
 	if (ret) {

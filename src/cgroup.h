@@ -40,6 +40,7 @@
 
 #include "core.pb-c.h"
 #include "pstree.h"
+#include "refuse.h"
 
 /* One line of /proc/PID/cgroup. */
 struct cg_member {
@@ -72,9 +73,16 @@ bool cg_path_valid(const char *path);
 int cg_prop_index(bool v2, const char *name);
 /* Default of a new cgroup for that file; NULL: none (always recorded). */
 const char *cg_prop_default(bool v2, int index);
+/* A file of a cgroup whose value the dump compares with a new cgroup's:
+ * neither recorded nor free of settings (membership, triggers, counters). */
+bool cg_file_compared(bool v2, const char *name);
+/* Same setting value (memory.oom_control: its first line only). */
+bool cg_value_same(const char *name, const char *a, const char *b);
 
 struct cg_dump;
-int cgroup_dump_collect(const struct pstree *tree, struct cg_dump **out);
+/* Settings outside the table above that differ from a new cgroup's (a probe
+ * cgroup made beside each one and removed) are refused through r. */
+int cgroup_dump_collect(const struct pstree *tree, struct cg_dump **out, struct refusals *r);
 /* ce->cgroups of task pid (borrowed from d: valid until cgroup_dump_free). */
 void cgroup_dump_task(const struct cg_dump *d, pid_t pid, CoreEntry *ce);
 int cgroup_dump_write(const struct cg_dump *d, int dirfd);

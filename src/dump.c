@@ -355,7 +355,7 @@ static int collect(struct dump_session *s)
 	for (size_t i = 0; i < tree->nr_tasks && !ret; i++)
 		ret = collect_task(tree->tasks[i]);
 	if (!ret) {
-		ret = cgroup_dump_collect(tree, &s->cg);
+		ret = cgroup_dump_collect(tree, &s->cg, &s->ref);
 		/* Refused (logged): the rest is still collected and checked. */
 		if (ret == -EOPNOTSUPP) {
 			refuse_counted(&s->ref);

@@ -155,6 +155,18 @@ static void test_props(void **state)
 	assert_true(i >= 0);
 	assert_string_equal(cg_prop_default(true, i), "max");
 	assert_int_equal(cg_prop_index(true, "pids.current"), -1);
+	assert_false(cg_file_compared(true, "pids.max"));
+	assert_false(cg_file_compared(true, "cgroup.procs"));
+	assert_false(cg_file_compared(true, "memory.pressure"));
+	assert_false(cg_file_compared(false, "memory.failcnt"));
+	assert_false(cg_file_compared(false, "memory.kmem.max_usage_in_bytes"));
+	assert_true(cg_file_compared(false, "memory.swappiness"));
+	assert_true(cg_file_compared(true, "io.max"));
+	assert_true(cg_value_same("memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 3",
+				  "oom_kill_disable 0\nunder_oom 0\noom_kill 0"));
+	assert_false(cg_value_same("memory.oom_control", "oom_kill_disable 1\nunder_oom 0",
+				   "oom_kill_disable 0\nunder_oom 0"));
+	assert_false(cg_value_same("memory.swappiness", "30", "60"));
 	assert_int_equal(cg_prop_index(true, "memory.limit_in_bytes"), -1);
 	/* subtree_control is written before any controller's file. */
 	assert_true(cg_prop_index(true, "cgroup.subtree_control") < cg_prop_index(true, "cpu.max"));

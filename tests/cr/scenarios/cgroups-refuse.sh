@@ -18,7 +18,7 @@ refused() {   # refused WHAT PATTERN
 }
 
 scenario_main() {
-	local r c z tid m v1= v2= setm setf
+	local r c z tid m v v1= v2= setm setf
 	flavor_spawn "${WORKLOAD[@]}"
 	STARTED+=("$ROOT")
 	wait_until 10 ready || fail "the workload did not start"
@@ -46,6 +46,21 @@ scenario_main() {
 
 	# Back with its leader: the dump goes through.
 	if [[ -n $v1 ]]; then echo "$tid" >"$v1/$CG/A/B/tasks"; else echo "$c" >"$v2/$CG/A/B/cgroup.procs"; fi
+
+	# A setting minicr does not record, unlike a new cgroup's: refused.
+	m=$(cg_hierarchies | awk '$2 ~ /(^|,)memory(,|$)/ { print $1; exit }')
+	if [[ -n $m && -e $m/$CG/A/B/memory.swappiness ]] && cg_is_used "$m"; then
+		v=$(cat "$m/$CG/A/B/memory.swappiness")
+		echo $((v == 30 ? 31 : 30)) >"$m/$CG/A/B/memory.swappiness" || fail "cannot set memory.swappiness"
+		expect_fail "an unrecorded cgroup setting" \
+			"refused: cgroup /$CG/A/B \(memory\): memory.swappiness is '3[01]', a new cgroup has '$v'" \
+			"$MINICR" dump --dry-run "$DUMP_PID"
+		echo "$v" >"$m/$CG/A/B/memory.swappiness"
+		ls -d "$m/$CG/A/.minicr-probe-"* 2>/dev/null && fail "a probe cgroup was left behind"
+		ok "memory.swappiness not a new cgroup's: refused naming cgroup, file and values"
+	else
+		say "no v1 memory hierarchy used here: no unrecorded setting to try"
+	fi
 	rm -rf "$SRC_IMG"
 	cr_dump
 	wait_gone "${TREE[@]}"
