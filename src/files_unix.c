@@ -413,7 +413,9 @@ static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	ret = sockopts_dump(fd, AF_UNIX, ui->type, 0, what, &se->opts);     /* logs */
 	if (ret)
 		return ret;
-	if (ui->state == TCP_LISTEN)
+	/* A stream or seqpacket socket has a queue only once connected
+	 * (recvmsg fails with EINVAL / ENOTCONN before). */
+	if (ui->state == TCP_LISTEN || (ui->type != SOCK_DGRAM && ui->state != TCP_ESTABLISHED))
 		return 0;
 	ret = peek_queue(fd, ui->type, ui->shutdown & RCV_SHUTDOWN, what, &q, &peek_off);
 	se->queue = q.m;
