@@ -2,7 +2,9 @@
 # External files and restore --inherit-fd: a task reading lines from a pipe
 # whose writer is outside the dumped tree (the test's own `cat` coprocess).
 # The dump names the pipe as external with its key (pipe:[INO]); an
-# --inherit-fd with a key the images lack is refused and creates nothing;
+# --inherit-fd with a key the images lack is refused and creates nothing,
+# so is a restore without one of images edited to lack the pipe's capacity
+# (as an older minicr wrote them);
 # restore without --inherit-fd gives the task a new pipe whose write end is
 # closed, warning once for its fd 0 with the --inherit-fd that would
 # connect it: the task reads EOF and ends, having read nothing more;
@@ -49,6 +51,25 @@ if "$MINICR" restore -d --inherit-fd "fd[5]:pipe:[1]" "$WORK/img" >"$WORK/restor
 fi
 [[ ! -d /proc/$root ]] || fail "a refused restore left task $root"
 ok "a key the images do not have is refused: $(grep -m1 'pipe:\[1\]' "$WORK/restore-bad.log")"
+
+# Images of an older minicr record no pipe part for an external pipe end:
+# its capacity is unknown, so it must still be handed in.
+cp -a "$WORK/img" "$WORK/img-old"
+"$MINICR_DECODE" decode "$WORK/img/files.img" |
+	python3 -c 'import json, sys
+j = json.load(sys.stdin)
+for e in j["entries"]:
+    if e["kind"] == "FD_EXTERNAL":
+        del e["pipe"]
+json.dump(j, sys.stdout)' | "$MINICR_DECODE" encode - -o "$WORK/img-old/files.img" ||
+	fail "cannot edit files.img"
+if "$MINICR" restore -d "$WORK/img-old" >"$WORK/restore-old.log" 2>&1; then
+	fail "restore of an external pipe end without its capacity succeeded"
+fi
+grep -qF -- "hand it in with --inherit-fd fd[N]:$key" "$WORK/restore-old.log" ||
+	{ cat "$WORK/restore-old.log" >&2; fail "restore of old images does not say what to hand in"; }
+[[ ! -d /proc/$root ]] || fail "a refused restore left task $root"
+ok "without the pipe's capacity (older images) it must be handed in: $(grep -m1 -F "$key" "$WORK/restore-old.log")"
 
 # Without --inherit-fd: the write end is closed, as if the feeder had gone.
 "$MINICR" restore -d "$WORK/img" >"$WORK/restore-no.log" 2>&1 ||
