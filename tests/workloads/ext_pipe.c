@@ -26,8 +26,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "wl_files.h"
 
 #define WR_FD 5
 #define RD_FD 6
@@ -40,21 +41,6 @@ struct wl {
 	char msg[512];
 	size_t len;
 };
-
-static void put_file(const struct wl *w, const char *name, const char *text)
-{
-	char p[4096], tmp[4200];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", w->dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", p);
-	f = fopen(tmp, "w");
-	if (!f)
-		exit(3);
-	fputs(text, f);
-	fclose(f);
-	rename(tmp, p);
-}
 
 /* Collects what is wrong; an empty message is OK. */
 static void bad(struct wl *w, const char *fmt, ...)
@@ -115,9 +101,8 @@ static void check(struct wl *w)
 
 int main(int argc, char **argv)
 {
-	struct timespec tick = { 0, 50 * 1000 * 1000 };
 	struct wl w = { 0 };
-	char go[4096], res[700];
+	char res[700];
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: minicr-test-extpipe DIR\n");
@@ -136,14 +121,13 @@ int main(int argc, char **argv)
 		for (;;)
 			pause();
 	snprintf(res, sizeof(res), "%d\n", getpid());
-	put_file(&w, "ready", res);
-	snprintf(go, sizeof(go), "%s/go", w.dir);
-	while (access(go, F_OK))
-		nanosleep(&tick, NULL);
+	wl_put(w.dir, "ready", res);
+	if (wl_await(w.dir, "go", 600))
+		return 1;
 	check(&w);
 	kill(w.child, SIGKILL);
 	snprintf(res, sizeof(res), "%s %d %s\n", w.len ? "FAIL" : "OK", getpid(),
 		 w.len ? w.msg : "new pipes, other ends closed: EPIPE, queued bytes then EOF");
-	put_file(&w, "result", res);
+	wl_put(w.dir, "result", res);
 	return w.len ? 1 : 0;
 }
