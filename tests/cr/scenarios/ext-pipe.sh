@@ -10,7 +10,8 @@
 # the workload checks them: a write to fd 5 fails with EPIPE (it ignores
 # SIGPIPE; a task that does not dies of it, as it would have once the
 # outside reader was gone), fd 6 reads "queued\n" then EOF, O_NONBLOCK and
-# the 128 KiB capacity kept, both shared with the child (kcmp).
+# the 128 KiB capacity kept, both shared with the child (kcmp). Then the
+# images are restored again with fd 6's pipe handed in (scenario_inherit).
 FLAVORS="host pidns migrate"
 
 WL=$MINICR_BUILD_DIR/tests/workloads/minicr-test-extpipe
@@ -37,7 +38,8 @@ os.waitpid(pid, 0)
 
 scenario_main() {
 	local d=$S/wl top n key f p
-	local -a before keys
+	local -a before
+	keys=()   # the fds' pipes at dump, for scenario_inherit too
 	mkdir -p "$d"
 	case $FLAVOR in
 	host) SPAWN_OUT=$S/wl.log spawn_clean python3 -c "$LAUNCHER" "$WL" "$d" ;;
@@ -73,9 +75,9 @@ scenario_main() {
 
 	cr_dump
 	wait_gone "${before[@]}" || fail "the dumped tree is still there"
+	n=$(grep -cF "is external: its other end is held by task" "$S/dump.log" || true)
 	for f in 5 6; do
 		key=${keys[f]}
-		n=$(grep -cF "is external: its other end is held by task" "$S/dump.log" || true)
 		grep -F "($key) is external" "$S/dump.log" | grep -qF "restore gives it a new pipe whose other end is closed, unless given --inherit-fd fd[N]:$key" ||
 			{ cat "$S/dump.log" >&2; fail "the dump does not say that fd $f ($key) gets a pipe whose other end is closed"; }
 	done
@@ -107,4 +109,29 @@ scenario_main() {
 	sed 's/^/    /' "$d/result"
 	grep -q '^OK ' "$d/result" || fail "the workload says: $(cat "$d/result")"
 	ok "the restored workload got new pipes whose other ends are closed"
+	scenario_inherit
+}
+
+# Again from the same images, fd 6's pipe handed in with --inherit-fd: it
+# gets the caller's file as it is (here /dev/null), with a warning that the
+# bytes queued at dump are not put into it; fd 5 still gets a new pipe.
+# Not in migrate: host B's PID 1 (sleep) does not reap the killed tree,
+# whose zombies keep its PIDs.
+scenario_inherit() {
+	local -a before
+	[[ $FLAVOR != migrate ]] || return 0
+	mapfile -t before < <(tree_pids "$ROOT")
+	kill_tree "$ROOT"
+	wait_gone "${before[@]}" || fail "the restored tree is not gone after SIGKILL"
+	rm -f "$S/wl/go" "$S/wl/result"
+	exec 7</dev/null
+	cr_restore --inherit-fd "fd[7]:${keys[6]}"
+	exec 7<&-
+	grep -qF "(${keys[6]}): the 7 bytes queued in it at dump are not put into fd 7 handed in with --inherit-fd" "$S/restore.log" ||
+		{ cat "$S/restore.log" >&2; fail "no warning that the queued bytes are not put into the inherited fd"; }
+	(($(grep -c "was external: it gets a new pipe" "$S/restore.log") == 2)) ||
+		{ cat "$S/restore.log" >&2; fail "want warnings for fd 5 of both tasks only"; }
+	[[ "$(readlink "/proc/$ROOT/fd/6")" == /dev/null && "$(readlink "/proc/$ROOT/fd/5")" == pipe:* ]] ||
+		fail "with --inherit-fd: fd 6 is $(readlink "/proc/$ROOT/fd/6"), fd 5 $(readlink "/proc/$ROOT/fd/5")"
+	ok "--inherit-fd for fd 6: $(grep -m1 -F "bytes queued" "$S/restore.log")"
 }
