@@ -277,9 +277,8 @@ static int fifo_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 		pr_err("task %d: fd %d: FIFO without a path", fi->pid, fi->fd);
 		return -EINVAL;
 	}
-	/* Restore reopens a FIFO by its path, which no longer leads to it.
-	 * Unlike an external pipe end, nothing tells which end outside tasks
-	 * hold, so it is not made a pipe whose other end is closed. */
+	/* Restore reopens a FIFO by its path, which no longer leads to it;
+	 * an anonymous pipe in its place would be another kind of file. */
 	if (!fi->st.st_nlink) {
 		pr_err("task %d: fd %d (%s): the FIFO was unlinked and restore reopens a FIFO by "
 		       "its path; minicr cannot dump it", fi->pid, fi->fd, fi->link);
