@@ -157,7 +157,7 @@ int files_dump_local_fd(struct files_dump *d, const struct fd_dump_info *fi)
 }
 
 int files_mark_external(const struct fd_dump_info *fi, FileEntry *fe, const char *key,
-			const char *why)
+			const char *why, const char *without)
 {
 	char *k = strdup(key);
 
@@ -168,8 +168,13 @@ int files_mark_external(const struct fd_dump_info *fi, FileEntry *fe, const char
 	fe->has_external_kind = 1;
 	fe->external_kind = fe->kind;
 	fe->kind = FD_KIND__FD_EXTERNAL;
-	pr_warn("task %d: fd %d (%s) is external: %s; restore needs --inherit-fd fd[N]:%s "
-		"with an fd N of the caller for it", fi->pid, fi->fd, key, why, key);
+	if (without)
+		pr_warn("task %d: fd %d (%s) is external: %s; restore %s, unless given "
+			"--inherit-fd fd[N]:%s with an fd N of the caller for it", fi->pid, fi->fd,
+			key, why, without, key);
+	else
+		pr_warn("task %d: fd %d (%s) is external: %s; restore needs --inherit-fd fd[N]:%s "
+			"with an fd N of the caller for it", fi->pid, fi->fd, key, why, key);
 	return 0;
 }
 
@@ -763,7 +768,9 @@ int files_dump_write(struct files_dump *d, int dirfd)
 		/* The kind that dumped it: kinds may share an FdKind. */
 		const struct file_ops *ops = files_dump_first(d, fe->id)->ops;
 
-		if (fe->kind != FD_KIND__FD_EXTERNAL && ops->dump_data)
+		/* External files too: an external pipe's read end keeps the
+		 * bytes queued in it for a restore without --inherit-fd. */
+		if (ops->dump_data)
 			ret = ops->dump_data(d, dirfd, fe);
 	}
 	return ret;
@@ -789,8 +796,11 @@ void files_dump_remove(struct files_dump *d, int dirfd)
 
 struct rst_file {
 	FileEntry *fe;
-	const struct file_ops *ops;     /* NULL for FD_EXTERNAL */
+	/* NULL for FD_EXTERNAL, but files_pipe_ext_ops for a stand_in */
+	const struct file_ops *ops;
 	int ctl_fd;                     /* minicr's, -1 until opened */
+	bool inherited;                 /* ctl_fd is the caller's --inherit-fd */
+	bool stand_in;                  /* external pipe end no --inherit-fd hands in */
 	bool ready;                     /* position, flags, locks set on ctl_fd */
 	bool posted;                    /* post_install() done */
 	bool async_set;                 /* O_ASYNC set by a task (set_async()) */
@@ -945,6 +955,8 @@ static int read_files_img(struct files_rst *r)
 		f->ctl_fd = -1;
 		f->ready = false;
 		f->posted = false;
+		f->inherited = false;
+		f->stand_in = false;
 		f->ops = NULL;
 		if (fe->kind == FD_KIND__FD_EXTERNAL) {
 			if (!fe->external) {
@@ -976,7 +988,10 @@ static int read_files_img(struct files_rst *r)
 }
 
 /* Every --inherit-fd names an open fd of minicr and an external file of the
- * images, and every external file is handed in. */
+ * images, and every external file is handed in, but for an external pipe
+ * end, which is otherwise given a new pipe whose other end is closed, as if
+ * the outside holder had gone (images of older minicr versions lack the
+ * pipe's capacity, so theirs still must be handed in). */
 static int resolve_inherit(struct files_rst *r, const char *const *specs, size_t n)
 {
 	int ret = 0;
@@ -1009,6 +1024,12 @@ static int resolve_inherit(struct files_rst *r, const char *const *specs, size_t
 		for (size_t k = 0; k < r->nr_inh && !in; k++)
 			if (!strcmp(r->inh[k].key, f->fe->external))
 				in = &r->inh[k];
+		if (!in && f->fe->has_external_kind && f->fe->external_kind == FD_KIND__FD_PIPE &&
+		    f->fe->pipe) {
+			f->ops = &files_pipe_ext_ops;
+			f->stand_in = true;
+			continue;
+		}
 		if (!in) {
 			pr_err("file %u (%s) was external to the dumped tree: hand it in with "
 			       "--inherit-fd fd[N]:%s", f->fe->id, f->fe->external,
@@ -1016,7 +1037,12 @@ static int resolve_inherit(struct files_rst *r, const char *const *specs, size_t
 			ret = -ENOENT;
 			continue;
 		}
+		if (f->fe->pipe && f->fe->pipe->data_len)
+			pr_warn("file %u (%s): the %" PRIu64 " bytes queued in it at dump are not "
+				"put into fd %d handed in with --inherit-fd", f->fe->id,
+				f->fe->external, f->fe->pipe->data_len, in->fd);
 		in->used = true;
+		f->inherited = true;
 		f->ctl_fd = in->fd;
 		f->ready = true;   /* the caller's file, as it is */
 	}
@@ -1085,10 +1111,8 @@ void files_rst_fini(void)
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->nr_files; i++) {
-		bool inherited = r->files[i].fe->kind == FD_KIND__FD_EXTERNAL;
-
 		/* An inherited fd is the caller's: left open. */
-		if (r->files[i].ctl_fd >= 0 && !inherited)
+		if (r->files[i].ctl_fd >= 0 && !r->files[i].inherited)
 			close(r->files[i].ctl_fd);
 		protobuf_c_message_free_unpacked(&r->files[i].fe->base, NULL);
 	}
@@ -1441,6 +1465,22 @@ static int take_task_locks(struct files_rst *r, struct rst_call *c, pid_t img_pi
 	return 0;
 }
 
+/* Once per fd: the user learns which fds lost their outside peer and how
+ * to connect them instead. */
+static void warn_stand_in(const FileEntry *fe, pid_t pid, pid_t img_pid, int fd)
+{
+	char at_dump[32] = "";
+
+	if (pid != img_pid)
+		snprintf(at_dump, sizeof(at_dump), " (%d at dump)", img_pid);
+	pr_warn("task %d%s: fd %d (%s) was external: it gets a new pipe whose other end is "
+		"closed (%s); restore --inherit-fd fd[N]:%s would connect it to an fd N of the "
+		"caller instead", pid, at_dump, fd, fe->external,
+		(fe->flags & O_ACCMODE) == O_RDONLY ? "reads give EOF once the recorded bytes are read"
+						    : "writes fail with EPIPE",
+		fe->external);
+}
+
 int files_rst_task(struct rst_call *c, pid_t img_pid)
 {
 	struct files_rst *r = rst;
@@ -1459,12 +1499,15 @@ int files_rst_task(struct rst_call *c, pid_t img_pid)
 	/* Everything is opened in minicr first: a file that is gone or
 	 * changed fails here, before the task loses anything. */
 	for (size_t i = 0; i < t.nr; i++) {
+		struct rst_file *f = find_file(r, t.e[i]->file_id);
 		char who[64];
 
 		snprintf(who, sizeof(who), "task %d: fd %d", pid, t.e[i]->fd);
-		ret = ctl_fd(r, find_file(r, t.e[i]->file_id), who);
+		ret = ctl_fd(r, f, who);
 		if (ret < 0)
 			goto out;
+		if (f->stand_in)
+			warn_stand_in(f->fe, pid, img_pid, t.e[i]->fd);
 	}
 	/* The task inherited minicr's fds, among them the pidfd at the same
 	 * number; move it off the recorded numbers, then close the rest. */

@@ -16,7 +16,8 @@
  *   files_rst_init()      in minicr before the tree is built: opens a pidfd
  *       of minicr itself, which every created task inherits (a task in a new
  *       PID namespace cannot name minicr by PID); reads files.img; resolves
- *       --inherit-fd; refuses an FD_EXTERNAL file nobody hands in.
+ *       --inherit-fd; refuses an FD_EXTERNAL file nobody hands in, but an
+ *       external pipe end (files_pipe_ext_ops).
  *   files_rst_task()      in a task, by remote calls in its leader: closes
  *       what it inherited from minicr, then for every FdEntry gets the file
  *       opened IN MINICR (the kind's open(), once per file, kept in the
@@ -89,6 +90,9 @@ struct file_ops {
 extern const struct file_ops files_reg_ops, files_dir_ops, files_chr_ops;
 extern const struct file_ops files_ghost_ops, files_memfd_ops;
 extern const struct file_ops files_pipe_ops, files_fifo_ops, files_unix_ops;
+/* Restore only: an external pipe end no --inherit-fd hands in, opened as a
+ * new pipe of its capacity and queued bytes, whose other end is closed. */
+extern const struct file_ops files_pipe_ext_ops;
 
 /* Most DATA (holes not counted) of a deleted file or memfd a dump saves,
  * and most data extents (files.img entries are at most 16 MiB). */
@@ -121,11 +125,13 @@ const struct fd_dump_info *files_dump_first(const struct files_dump *d, uint32_t
  * struct file: never read()/lseek() it, use pread). Kept until
  * files_dump_free(); do not close it. -errno logged. */
 int files_dump_local_fd(struct files_dump *d, const struct fd_dump_info *fi);
-/* Make fe external: restored only from `--inherit-fd fd[N]:key`. why
+/* Make fe external: restored from `--inherit-fd fd[N]:key`. why
  * completes "task P: fd N (key) is external: <why>" in the dump's
- * message. key is copied. */
+ * message. without: what restore does with no --inherit-fd for it ("gives
+ * it a new pipe whose other end is closed"), NULL if it refuses. key is
+ * copied. */
 int files_mark_external(const struct fd_dump_info *fi, FileEntry *fe, const char *key,
-			const char *why);
+			const char *why, const char *without);
 
 /* ---- restore ---- */
 

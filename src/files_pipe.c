@@ -4,7 +4,9 @@
  * the read and the write end. Each end's FileEntry names the other end's
  * (peer_file_id) when it is open in the tree. An end missing from the tree
  * is either held by a task outside it (the file is then external: restored
- * only from --inherit-fd) or closed everywhere (restored closed). The
+ * from --inherit-fd, or else as a new pipe whose other end is closed, with
+ * its capacity and, for a read end, its queued bytes) or closed everywhere
+ * (restored closed). The
  * buffered bytes are copied without consuming them: tee(2) from minicr's
  * pidfd_getfd copy of the read end into a pipe of minicr's of the same
  * capacity, then read from there into pipe-data-<id>.img.
@@ -211,14 +213,25 @@ static int pipe_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	ret = pipe_ends(d, fi, &rd, &wr, &has_rd, &has_wr);
 	if (!ret)
 		ret = pipe_outside_holder(d, fi->st.st_ino, &holder);
+	if (!ret)
+		ret = pipe_size_of(d, fi, &size);
+	if (!ret)
+		ret = new_pipe_entry(fe, fi->st.st_ino, size);
 	if (ret)
 		return ret;
 	if (holder && (!has_rd || !has_wr)) {
 		char why[96];
 
+		/* The capacity and, for a read end, the queued bytes are kept
+		 * with the key: without --inherit-fd, restore makes a pipe of
+		 * that capacity holding those bytes, its other end closed. */
 		snprintf(why, sizeof(why), "its other end is held by task %d, outside the tree",
 			 holder);
-		return files_mark_external(fi, fe, fi->link, why);
+		ret = files_mark_external(fi, fe, fi->link, why,
+					  "gives it a new pipe whose other end is closed");
+		if (!ret && (fi->flags & O_ACCMODE) == O_RDONLY)
+			ret = peek_into_entry(d, fi, fe);
+		return ret;
 	}
 	/* Both ends are in the tree: it is restored as the tree's own pipe,
 	 * and the outside task keeps the old one, which then reaches no
@@ -227,12 +240,6 @@ static int pipe_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 		pr_warn("task %d: fd %d (%s): task %d outside the tree holds this pipe too; "
 			"after a restore it no longer reaches the tree", fi->pid, fi->fd,
 			fi->link, holder);
-	ret = pipe_size_of(d, fi, &size);
-	if (ret)
-		return ret;
-	ret = new_pipe_entry(fe, fi->st.st_ino, size);
-	if (ret)
-		return ret;
 	if ((fi->flags & O_ACCMODE) == O_RDONLY) {
 		fe->pipe->has_peer_file_id = has_wr;
 		fe->pipe->peer_file_id = wr;
@@ -269,6 +276,13 @@ static int fifo_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 	if (!fe->path) {
 		pr_err("task %d: fd %d: FIFO without a path", fi->pid, fi->fd);
 		return -EINVAL;
+	}
+	/* Restore reopens a FIFO by its path, which no longer leads to it;
+	 * an anonymous pipe in its place would be another kind of file. */
+	if (!fi->st.st_nlink) {
+		pr_err("task %d: fd %d (%s): the FIFO was unlinked and restore reopens a FIFO by "
+		       "its path; minicr cannot dump it", fi->pid, fi->fd, fi->link);
+		return -EOPNOTSUPP;
 	}
 	ret = pipe_size_of(d, fi, &size);
 	if (!ret)
@@ -603,6 +617,14 @@ const struct file_ops files_pipe_ops = {
 	.match = pipe_match,
 	.dump = pipe_dump,
 	.dump_data = pipe_dump_data,
+	.open = pipe_open,
+};
+
+/* pipe_open() of an entry without a peer: the other end is closed, and
+ * the read end's recorded bytes are written back first. */
+const struct file_ops files_pipe_ext_ops = {
+	.kind = FD_KIND__FD_EXTERNAL,
+	.name = "external pipe, its other end closed",
 	.open = pipe_open,
 };
 

@@ -367,7 +367,8 @@ static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 			pfi = tree_socket(d, l->ino);
 			if (!pfi)
 				return files_mark_external(fi, fe, fi->link,
-							   "it waits to be accepted by a listener outside the tree");
+							   "it waits to be accepted by a listener outside the tree",
+							   NULL);
 			if (ui->wqueue) {
 				pr_err("%s: it sent data on a connection not yet accepted; "
 				       "minicr cannot dump that", what);
@@ -382,7 +383,7 @@ static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 			se->listener_file_id = pfi->file_id;
 		} else if (peer) {
 			return files_mark_external(fi, fe, fi->link,
-						   "it is connected to a socket outside the tree");
+						   "it is connected to a socket outside the tree", NULL);
 		} else {
 			pr_err("%s: connected to socket inode %u, which is not in minicr's "
 			       "network namespace; minicr cannot dump it", what, ui->peer);

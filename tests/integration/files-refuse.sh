@@ -6,7 +6,8 @@
 # parent is restored, files-fdtable.sh), a POSIX lock a child took on the
 # fd table it shares with its parent, and a file lease
 # (tests/workloads/files_work.c, modes clonefiles-sibling, fdtable-lock
-# and lease).
+# and lease); a FIFO unlinked while open (restore reopens a FIFO by its
+# path).
 source "$(dirname "$0")/_common.sh"
 source "$(dirname "$0")/_files.sh"
 enter_pidns "$@"
@@ -28,4 +29,19 @@ refused() {   # MODE PATTERN
 refused clonefiles-sibling "share one fd table .* but not along parent-child links"
 refused fdtable-lock "holds a POSIX lock (pid [0-9]*) on the fd table it shares"
 refused lease "holds a LEASE lock"
+
+mkfifo "$WORK/fifo"
+files_spawn bash -c 'exec 5<>"$1" && rm "$1" && exec sleep 1000' fifo "$WORK/fifo"
+for ((i = 0; i < 100; i++)); do
+	[[ "$(readlink "/proc/$FILES_PID/fd/5" 2>/dev/null)" == *"(deleted)" && "$(cat "/proc/$FILES_PID/comm")" == sleep ]] && break
+	sleep 0.05
+done
+if "$MINICR" dump -D "$WORK/img-fifo" "$FILES_PID" >"$WORK/fifo.log" 2>&1; then
+	fail "unlinked FIFO: dump succeeded"
+fi
+grep -q "fd 5 (.*fifo (deleted)): the FIFO was unlinked" "$WORK/fifo.log" ||
+	{ cat "$WORK/fifo.log" >&2; fail "unlinked FIFO: no message naming fd 5"; }
+[[ -d /proc/$FILES_PID && -z "$(ls "$WORK/img-fifo" 2>/dev/null)" ]] ||
+	fail "unlinked FIFO: the tree is gone or images were left"
+ok "unlinked FIFO refused: $(grep -m1 "fd 5" "$WORK/fifo.log")"
 say "PASS"
