@@ -1124,6 +1124,11 @@ void files_rst_fini(void)
 	rst = NULL;
 }
 
+pid_t files_rst_root_pid(const struct files_rst *r)
+{
+	return r->nr_tasks ? r->tasks[0].pid : 0;
+}
+
 bool files_rst_same_host(const struct files_rst *r)
 {
 	return r->same_host;

@@ -151,6 +151,8 @@ int files_rst_dirfd(const struct files_rst *r);
 /* The PID (thread: TID) as minicr sees it now of the task (zombies
  * included) or live thread whose PID (TID) was img at dump; 0 if none. */
 pid_t files_rst_pid_now(const struct files_rst *r, pid_t img, bool thread);
+/* The restored root as minicr sees it (0 before files_rst_set_tasks()). */
+pid_t files_rst_root_pid(const struct files_rst *r);
 /* Do the images come from this boot (inventory boot_id)? */
 bool files_rst_same_host(const struct files_rst *r);
 const FileEntry *files_rst_entry(const struct files_rst *r, uint32_t id);

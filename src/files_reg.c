@@ -23,12 +23,16 @@
 #include <stdio.h>
 #include <limits.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "image.h"
 #include "log.h"
+#include "proc_parse.h"
+#include "pstree.h"
 #include "rst_shm.h"
 #include "util.h"
 
@@ -152,19 +156,77 @@ static bool match_chr(const struct fd_dump_info *fi)
 	return fi->link[0] == '/' && S_ISCHR(fi->st.st_mode);
 }
 
+/* Is n a task or thread of the tree, as the tree's PID namespace (its
+ * tasks' innermost NSpid) calls it? */
+static int tree_has_ns_pid(const struct pstree *tree, pid_t n, bool *found)
+{
+	struct proc_status st;
+	int ret;
+
+	*found = false;
+	for (size_t i = 0; i < tree->nr_tasks && !*found; i++) {
+		const struct pstree_task *t = tree->tasks[i];
+
+		for (size_t k = 0; k < t->nr_tids && !*found; k++) {
+			ret = proc_status_read(t->pid, t->tids[k], &st);
+			if (ret)
+				return ret;
+			*found = st.ns_pid_nr && st.ns_pid[st.ns_pid_nr - 1] == n;
+		}
+	}
+	return 0;
+}
+
+/* A file of procfs: its inode numbers belong to this instance of the task,
+ * so it is recorded by path alone. Under /proc/N/, N must be of the tree:
+ * restored with the same PID, its entry is the same. */
+static int dump_procfs(struct files_dump *d, const struct fd_dump_info *fi, FileEntry *fe)
+{
+	const char *p = fi->link;
+	bool found = true;
+	char *end;
+	long n;
+	int ret;
+
+	if (strncmp(p, "/proc/", 6)) {
+		pr_err("task %d: fd %d (%s) is on a procfs mounted elsewhere than /proc; minicr "
+		       "reopens /proc files only", fi->pid, fi->fd, fi->link);
+		return -EOPNOTSUPP;
+	}
+	n = strtol(p + 6, &end, 10);
+	if (end != p + 6 && (*end == '/' || !*end)) {
+		ret = tree_has_ns_pid(files_dump_tree(d), (pid_t)n, &found);
+		if (ret) {
+			pr_err("task %d: fd %d (%s): cannot read the tree's PIDs: %s", fi->pid,
+			       fi->fd, fi->link, errstr(ret));
+			return ret;
+		}
+	}
+	if (!found) {
+		pr_err("task %d: fd %d (%s) is a /proc file of task %ld, which is not in the "
+		       "tree: restore could not give it back", fi->pid, fi->fd, fi->link, n);
+		return -EOPNOTSUPP;
+	}
+	fe->has_procfs = fe->procfs = 1;
+	return 0;
+}
+
 /* The core fields (path, dev, ino, size, mode, rdev) are all it needs. */
 static int dump_path(struct files_dump *d, const struct fd_dump_info *fi, FileEntry *fe)
 {
-	char why[160];
+	char why[160], path[64];
+	struct statfs sfs;
 	int flags;
 
-	(void)d;
 	/* Whatever files_reg_open_flags() would refuse at restore is refused
 	 * here, before anything is written. */
 	if (files_reg_open_flags(fe, &flags, why, sizeof(why))) {
 		pr_err("task %d: fd %d (%s) %s", fi->pid, fi->fd, fi->link, why);
 		return -EOPNOTSUPP;
 	}
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", fi->pid, fi->fd);
+	if (!S_ISCHR(fi->st.st_mode) && !statfs(path, &sfs) && sfs.f_type == PROC_SUPER_MAGIC)
+		return dump_procfs(d, fi, fe);
 	return 0;
 }
 
@@ -189,6 +251,35 @@ static int check_path(struct files_rst *r, const FileEntry *fe, const char *stat
 	return ret;
 }
 
+/* Through the restored root's root directory: its /proc is the one of the
+ * tree's PID namespace (minicr's may be another with --pidns). */
+static int open_procfs(struct files_rst *r, const FileEntry *fe, int flags)
+{
+	pid_t root = files_rst_root_pid(r);
+	mode_t want = fe->kind == FD_KIND__FD_DIR ? S_IFDIR : S_IFREG;
+	_cleanup_free_ char *path = NULL;
+	struct statfs sfs;
+	struct stat st;
+	int fd, ret;
+
+	if (!root || asprintf(&path, "/proc/%d/root%s", root, fe->path) < 0)
+		return root ? -ENOMEM : -ESRCH;
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("file %s (procfs): open(%s, 0%o): %s", fe->path, path, flags, errstr(ret));
+		return ret;
+	}
+	if (fstat(fd, &st) || fstatfs(fd, &sfs) || (st.st_mode & S_IFMT) != want ||
+	    sfs.f_type != PROC_SUPER_MAGIC) {
+		pr_err("file %s (procfs): %s is not %s of procfs now", fe->path, path,
+		       kind_name(want));
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
 static int open_path(struct files_rst *r, const FileEntry *fe)
 {
 	char why[160], proc_path[64];
@@ -203,6 +294,8 @@ static int open_path(struct files_rst *r, const FileEntry *fe)
 		pr_err("file %s %s: %s", fe->path, why, errstr(ret));
 		return ret;
 	}
+	if (fe->has_procfs && fe->procfs)
+		return open_procfs(r, fe, flags);
 	ret = check_path(r, fe, fe->path, "");
 	if (ret)
 		return ret;
