@@ -78,6 +78,18 @@ static bool output_opt(int c, struct output_opts *out)
 	return false;
 }
 
+/* getopt_long() that takes the output options itself. */
+static int getopt_output(int argc, char **argv, const char *shortopts,
+			 const struct option *longopts, struct output_opts *out)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1 &&
+	       output_opt(c, out))
+		;
+	return c;
+}
+
 static int output_setup(const struct output_opts *out, int verbose, bool *progress)
 {
 	log_init("minicr", verbose);
@@ -117,7 +129,7 @@ static int cmd_dump(int argc, char **argv, int verbose)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "D:fvho:", opts, NULL)) != -1) {
+	while ((c = getopt_output(argc, argv, "D:fvho:", opts, &out)) != -1) {
 		switch (c) {
 		case 'D': o.dir = optarg; break;
 		case 'R': o.leave_running = true; break;
@@ -126,11 +138,7 @@ static int cmd_dump(int argc, char **argv, int verbose)
 		case 'n': o.dry_run = true; break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
-		default:
-			if (output_opt(c, &out))
-				break;
-			usage(stderr);
-			return 2;
+		default: usage(stderr); return 2;
 		}
 	}
 	if (output_setup(&out, verbose, &o.progress))
@@ -178,7 +186,7 @@ static int cmd_restore(int argc, char **argv, int verbose)
 	o.inherit_fds = inherit;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "dvho:", opts, NULL)) != -1) {
+	while ((c = getopt_output(argc, argv, "dvho:", opts, &out)) != -1) {
 		switch (c) {
 		case 'd': o.detach = true; break;
 		case 'p': o.pidfile = optarg; break;
@@ -205,11 +213,7 @@ static int cmd_restore(int argc, char **argv, int verbose)
 			break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
-		default:
-			if (output_opt(c, &out))
-				break;
-			usage(stderr);
-			return 2;
+		default: usage(stderr); return 2;
 		}
 	}
 	if (output_setup(&out, verbose, &o.progress))
