@@ -24,6 +24,7 @@
 #include "log.h"
 #include "mem_dump.h"
 #include "proc_parse.h"
+#include "progress.h"
 #include "pstree.h"
 #include "pstree.pb-c.h"
 #include "refuse.h"
@@ -51,6 +52,7 @@ struct dump_session {
 	struct cg_dump *cg;         /* NULL if its collection was refused */
 	int dirfd;                  /* -1 with --dry-run: nothing is written */
 	uint64_t seize_start, frozen_at;
+	struct progress prog;
 };
 
 static int dir_is_empty(int dirfd)
@@ -352,8 +354,11 @@ static int collect(struct dump_session *s)
 	bool ns_init;
 	int ret = 0;
 
-	for (size_t i = 0; i < tree->nr_tasks && !ret; i++)
+	for (size_t i = 0; i < tree->nr_tasks && !ret; i++) {
+		LOG_TASK_SCOPE(tree->tasks[i]->pid);
+
 		ret = collect_task(tree->tasks[i]);
+	}
 	if (!ret) {
 		ret = cgroup_dump_collect(tree, &s->cg, &s->ref);
 		/* Refused (logged): the rest is still collected and checked. */
@@ -365,6 +370,8 @@ static int collect(struct dump_session *s)
 	if (!ret)
 		ret = files_dump_collect(&s->files, tree, &s->ref);
 	for (size_t i = 0; i < tree->nr_tasks && !ret; i++) {
+		LOG_TASK_SCOPE(tree->tasks[i]->pid);
+
 		ret = collect_core(s, tree->tasks[i]);
 		if (!ret && !tree->tasks[i]->zombie)
 			ret = mem_dump_check(tree->tasks[i]->pid, &s->ref);
@@ -383,7 +390,7 @@ static int write_images(struct dump_session *s)
 	struct mem_dump md;
 	int ret;
 
-	ret = mem_dump_init(&md, dirfd);
+	ret = mem_dump_init(&md, dirfd, &s->prog);
 	if (ret)
 		return ret;
 	ret = s->cg ? cgroup_dump_write(s->cg, dirfd) : 0;
@@ -394,6 +401,7 @@ static int write_images(struct dump_session *s)
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
 		const struct pstree_task *t = tree->tasks[i];
 		struct task_info *ti = t->priv;
+		LOG_TASK_SCOPE(t->pid);
 
 		ret = img_write_one(dirfd, IMG_CORE, t->pid, &ti->core.base);
 		fault_point("after-core");
@@ -460,8 +468,9 @@ int cr_dump(const struct dump_opts *o)
 	}
 
 	pr_info("freezing the tree of %d", o->pid);
+	progress_init(&s.prog, o->progress, PROGRESS_DUMP);
 	s.seize_start = now_us();
-	ret = pstree_collect(&s.tree, o->pid, &seize_ops, NULL);
+	ret = pstree_collect(&s.tree, o->pid, &seize_ops, &s.prog);
 	s.frozen_at = now_us();
 	if (ret) {
 		pr_err("cannot freeze the tree of %d: %s", o->pid, errstr(ret));
@@ -485,6 +494,7 @@ int cr_dump(const struct dump_opts *o)
 	}
 	if (!ret)
 		ret = write_images(&s);
+	progress_finish(&s.prog);
 	if (ret) {
 		pr_err("dump of %d failed: %s; the tree goes on running", o->pid, errstr(ret));
 		remove_images(s.dirfd, &s.tree);
@@ -495,6 +505,7 @@ int cr_dump(const struct dump_opts *o)
 		o->leave_running ? "; the tree goes on running" : "; the tree was killed");
 	goto out;
 fail:
+	progress_finish(&s.prog);
 	seize_release(&s.tree, SEIZE_RESUME);
 out:
 	free_task_info(&s.tree);

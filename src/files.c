@@ -648,6 +648,7 @@ int files_dump_collect(struct files_dump **out, const struct pstree *tree, struc
 	}
 	for (size_t i = 0; i < tree->nr_tasks && !ret; i++) {
 		const struct pstree_task *pt = tree->tasks[i];
+		LOG_TASK_SCOPE(pt->pid);
 
 		if (pt->zombie)
 			continue;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "dump.h"
@@ -19,7 +20,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: minicr [-v...] COMMAND [options]\n"
 		"\n"
-		"  dump [-D DIR] [--leave-running] [--force] [--shell-job] [--dry-run] [-v...] PID\n"
+		"  dump [-D DIR] [--leave-running] [--force] [--shell-job] [--dry-run]\n"
+		"       [-o FILE] [--[no-]progress] [-v...] PID\n"
 		"        freeze the process tree rooted at PID and write its images to DIR\n"
 		"        (default ./minicr-PID); the tree is killed afterwards unless\n"
 		"        --leave-running is given. --shell-job: a job started from a\n"
@@ -29,7 +31,8 @@ static void usage(FILE *f)
 		"        the tree goes on untouched, exit 1 if anything is refused\n"
 		"  restore [-d|--detach] [--pidfile FILE] [--pidns]\n"
 		"          [--pid-method=clone3|ns_last_pid] [--inherit-fd fd[N]:KEY]...\n"
-		"          [--shell-job] [--cgroup-root PATH] [-v...] DIR\n"
+		"          [--shell-job] [--cgroup-root PATH] [-o FILE] [--[no-]progress]\n"
+		"          [-v...] DIR\n"
 		"        recreate the tree recorded in DIR with its PIDs; without -d, wait\n"
 		"        for its root and exit with its status (128+N if killed by signal\n"
 		"        N); -d prints the root PID once the tree runs. --pidns restores\n"
@@ -41,10 +44,58 @@ static void usage(FILE *f)
 		"        of minicr's stdin\n"
 		"        --cgroup-root puts the tree's cgroups below PATH instead of\n"
 		"        below their recorded common ancestor, in every hierarchy\n"
+		"  -o, --log-file FILE (dump, restore): every message at the -v level\n"
+		"        into FILE, timestamped, with the PID of the task it is about;\n"
+		"        errors and warnings also on stderr\n"
+		"  --progress, --no-progress (dump, restore): one updating line on\n"
+		"        stderr with tasks and MiB of pages done (default: when stderr\n"
+		"        is a terminal)\n"
+		"  -v, -vv: log steps, then details\n"
 		"  check\n"
 		"        report which kernel features minicr relies on are present\n"
 		"\n"
 		"Images are read with minicr-decode (decode, encode, show, info).\n");
+}
+
+/* -o and --progress, which dump and restore share. */
+enum { OPT_PROGRESS = 0x100, OPT_NO_PROGRESS };
+#define OUTPUT_LONG_OPTS \
+	{ "log-file", required_argument, NULL, 'o' }, \
+	{ "progress", no_argument, NULL, OPT_PROGRESS }, \
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS }
+
+struct output_opts {
+	const char *log_file;
+	int progress;           /* -1: when stderr is a terminal */
+};
+
+static bool output_opt(int c, struct output_opts *out)
+{
+	switch (c) {
+	case 'o': out->log_file = optarg; return true;
+	case OPT_PROGRESS: out->progress = 1; return true;
+	case OPT_NO_PROGRESS: out->progress = 0; return true;
+	}
+	return false;
+}
+
+/* getopt_long() that takes the output options itself. */
+static int getopt_output(int argc, char **argv, const char *shortopts,
+			 const struct option *longopts, struct output_opts *out)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1 &&
+	       output_opt(c, out))
+		;
+	return c;
+}
+
+static int output_setup(const struct output_opts *out, int verbose, bool *progress)
+{
+	log_init("minicr", verbose);
+	*progress = out->progress < 0 ? isatty(STDERR_FILENO) : out->progress;
+	return out->log_file ? log_open_file(out->log_file) : 0;
 }
 
 static int parse_pid(const char *s, pid_t *pid)
@@ -70,14 +121,16 @@ static int cmd_dump(int argc, char **argv, int verbose)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		OUTPUT_LONG_OPTS,
 		{ 0 }
 	};
+	struct output_opts out = { .progress = -1 };
 	struct dump_opts o = { 0 };
 	char defdir[64];
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "D:fvh", opts, NULL)) != -1) {
+	while ((c = getopt_output(argc, argv, "D:fvho:", opts, &out)) != -1) {
 		switch (c) {
 		case 'D': o.dir = optarg; break;
 		case 'R': o.leave_running = true; break;
@@ -89,7 +142,8 @@ static int cmd_dump(int argc, char **argv, int verbose)
 		default: usage(stderr); return 2;
 		}
 	}
-	log_init("minicr", verbose);
+	if (output_setup(&out, verbose, &o.progress))
+		return 1;
 	if (optind != argc - 1) {
 		pr_err("dump: expected exactly one PID");
 		usage(stderr);
@@ -118,8 +172,10 @@ static int cmd_restore(int argc, char **argv, int verbose)
 		{ "cgroup-root", required_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		OUTPUT_LONG_OPTS,
 		{ 0 }
 	};
+	struct output_opts out = { .progress = -1 };
 	struct restore_opts o = { 0 };
 	_cleanup_free_ const char **inherit = calloc(argc, sizeof(*inherit));
 	bool method_set = false;
@@ -131,7 +187,7 @@ static int cmd_restore(int argc, char **argv, int verbose)
 	o.inherit_fds = inherit;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "dvh", opts, NULL)) != -1) {
+	while ((c = getopt_output(argc, argv, "dvho:", opts, &out)) != -1) {
 		switch (c) {
 		case 'd': o.detach = true; break;
 		case 'p': o.pidfile = optarg; break;
@@ -161,7 +217,8 @@ static int cmd_restore(int argc, char **argv, int verbose)
 		default: usage(stderr); return 2;
 		}
 	}
-	log_init("minicr", verbose);
+	if (output_setup(&out, verbose, &o.progress))
+		return 1;
 	if (optind != argc - 1) {
 		pr_err("restore: expected exactly one images directory");
 		usage(stderr);

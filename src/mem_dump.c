@@ -23,6 +23,7 @@
 #include "refuse.h"
 #include "mm.pb-c.h"
 #include "proc_parse.h"
+#include "progress.h"
 #include "util.h"
 
 #define PAGE_SZ       4096UL
@@ -113,10 +114,11 @@ static uint64_t find_zero_pfn(void)
 
 static bool probe_pagemap_scan(void);
 
-int mem_dump_init(struct mem_dump *md, int dirfd)
+int mem_dump_init(struct mem_dump *md, int dirfd, struct progress *prog)
 {
 	memset(md, 0, sizeof(*md));
 	md->dirfd = dirfd;
+	md->prog = prog;
 	md->buf_len = PAGE_BUF_SIZE;
 	md->buf = mmap(NULL, (md->buf_len + PAGE_SZ) * MD_NR_BUFS, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -260,6 +262,9 @@ static int wb_submit(struct wbehind *wb, size_t len)
 	err = wb->err;
 	pthread_cond_broadcast(&wb->cond);
 	pthread_mutex_unlock(&wb->lock);
+	/* Queued is as good as written for a progress line: at most
+	 * MD_NR_BUFS buffers ahead of the disk. */
+	progress_bytes(wb->md->prog, len);
 	return err;
 }
 

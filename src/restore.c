@@ -55,6 +55,7 @@
 #include "inventory.pb-c.h"
 #include "log.h"
 #include "proc_parse.h"
+#include "progress.h"
 #include "pstree.pb-c.h"
 #include "rst_cow.h"
 #include "rst_plan.h"
@@ -111,6 +112,7 @@ struct rst_ctx {
 	bool subreaper_set;
 	RestoreStatsEntry stats;
 	struct cg_rst *cg;          /* the tree's cgroups, made before the first fork */
+	struct progress prog;
 };
 
 static uint64_t now_us(void)
@@ -758,6 +760,8 @@ static void cow_prepare(struct rst_ctx *c, int node)
 
 static void __attribute__((noreturn)) body(struct rst_ctx *c, int node, size_t from)
 {
+	/* A helper has no recorded task: its plan PID stands for it. */
+	log_set_task(c->ni[node].pe ? c->ni[node].pe->pid : c->plan.nodes[node].pid);
 	if (node == 0 && c->pidns && mount_ns_proc())
 		body_fail(c, 0);
 	cow_prepare(c, node);
@@ -1072,6 +1076,7 @@ static int seize_tree(struct rst_ctx *c)
 		return ret;
 	for (size_t i = 0; i < c->nr_pe; i++) {
 		struct rst_task *t = &c->tasks[i];
+		LOG_TASK_SCOPE(c->pe[i]->pid);
 
 		t->pe = c->pe[i];
 		t->cow = c->cow ? &c->cow[i] : NULL;
@@ -1142,12 +1147,16 @@ static int restore_state(struct rst_ctx *c)
 
 	for (size_t i = 0; i < c->nr_pe; i++) {
 		struct rst_task *t = &c->tasks[i];
+		LOG_TASK_SCOPE(t->pe->pid);
 		uint64_t t0;
 
-		if (!t->core)
+		/* A zombie is complete once the tree is built. */
+		if (!t->core) {
+			progress_task(&c->prog);
 			continue;
+		}
 		t0 = now_us();
-		ret = rst_mem_restore(c->dirfd, t);
+		ret = rst_mem_restore(c->dirfd, t, &c->prog);
 		c->stats.memrestore_time += now_us() - t0;
 		fault_point("mid-mem");
 		if (!ret)
@@ -1165,9 +1174,11 @@ static int restore_state(struct rst_ctx *c)
 			       t->pe->pid, t->pid, errstr(ret));
 			return ret;
 		}
+		progress_task(&c->prog);
 	}
 	for (size_t i = 0; i < c->nr_pe; i++) {
 		struct rst_task *t = &c->tasks[i];
+		LOG_TASK_SCOPE(t->pe->pid);
 
 		if (!t->core)
 			continue;
@@ -1334,7 +1345,10 @@ int cr_restore(const struct restore_opts *o, int *status)
 	fault_point("after-seize");
 	files_rst_set_tasks(c.tasks, c.nr_pe);
 	mem_used = true;
+	progress_init(&c.prog, o->progress, PROGRESS_RESTORE);
+	progress_set_total(&c.prog, c.nr_pe);
 	ret = restore_state(&c);
+	progress_finish(&c.prog);
 	if (ret)
 		goto out;
 	fault_point("before-detach");

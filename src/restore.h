@@ -30,6 +30,7 @@ struct restore_opts {
 	size_t nr_inherit_fds;
 	bool shell_job;           /* terminal fds onto minicr's stdin terminal (files_tty.h) */
 	const char *cgroup_root;  /* the tree's cgroups go below this one (cgroup.h) */
+	bool progress;            /* a progress line on stderr (progress.h) */
 };
 
 int cr_restore(const struct restore_opts *opts, int *status);

@@ -56,6 +56,7 @@
 #include "log.h"
 #include "mm.pb-c.h"
 #include "proc_maps.h"
+#include "progress.h"
 #include "rst_cow.h"
 #include "rst_layout.h"
 #include "rst_shm.h"
@@ -123,6 +124,7 @@ static size_t nr_shm, cap_shm;
 struct mem_ctx {
 	struct rst_task *t;
 	int dirfd;
+	struct progress *prog;      /* counts the bytes of pages restored; may be NULL */
 	pid_t pid;                  /* task, for ptrace and messages */
 	int img_pid;                /* recorded PID, for image names */
 	struct remote r;
@@ -675,7 +677,7 @@ static int pwrite_all(int fd, const uint8_t *buf, size_t len, uint64_t off)
 /* Fill the object from shmem-<shmid>.img (runs, vaddr = offset) and
  * shmem-pages-<shmid>.img (their bytes); writing extends it, and o->size
  * follows, to the end of the last page written. */
-static int shm_fill(int dirfd, struct shm_obj *o)
+static int shm_fill(int dirfd, struct shm_obj *o, struct progress *prog)
 {
 	struct img_reader rd = { 0 };
 	char name[NAME_MAX + 1];
@@ -726,6 +728,7 @@ static int shm_fill(int dirfd, struct shm_obj *o)
 		if (ret)
 			goto out;
 		pages_restored += len / LAY_PAGE_SIZE;
+		progress_bytes(prog, len);
 	}
 	if (ret < 0)
 		goto out;
@@ -875,8 +878,8 @@ int rst_shm_adopt_memfd(uint64_t ino, int fd)
 
 /* The object for shmid, created and filled on first use, at least size
  * bytes long. */
-static int shm_get(int dirfd, uint64_t shmid, const char *path, uint64_t size,
-		   struct shm_obj **out)
+static int shm_get(int dirfd, struct progress *prog, uint64_t shmid, const char *path,
+		   uint64_t size, struct shm_obj **out)
 {
 	struct shm_obj *o = shm_find(shmid, is_memfd_path(path));
 	int ret;
@@ -889,7 +892,7 @@ static int shm_get(int dirfd, uint64_t shmid, const char *path, uint64_t size,
 		ret = shm_create(shmid, path, size, &o->fd);
 		if (ret)
 			return ret;
-		ret = shm_fill(dirfd, o);
+		ret = shm_fill(dirfd, o, prog);
 		if (ret) {
 			close(o->fd);   /* not kept half-filled */
 			return ret;
@@ -1067,7 +1070,7 @@ static long open_backing(struct mem_ctx *c, const VmaEntry *e)
 		ret = close_open_file(c);
 		if (ret)
 			return ret;
-		ret = shm_get(c->dirfd, e->ino, e->path, e->pgoff + (e->end - e->start), &o);
+		ret = shm_get(c->dirfd, c->prog, e->ino, e->path, e->pgoff + (e->end - e->start), &o);
 		if (ret)
 			return ret;
 		fd = fdpass_send(c, o);
@@ -1375,6 +1378,7 @@ static int fill_pages(struct mem_ctx *c)
 		 * the next round starts there and reports its error. */
 		cursor_advance(c, &cur, w);
 		done += w;
+		progress_bytes(c->prog, w);
 	}
 	pages_restored += c->nr_pages;
 out:
@@ -1660,10 +1664,10 @@ static uint64_t now_us(void)
 	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
 }
 
-int rst_mem_restore(int dirfd, struct rst_task *t)
+int rst_mem_restore(int dirfd, struct rst_task *t, struct progress *prog)
 {
 	struct mem_ctx c = {
-		.t = t, .dirfd = dirfd, .pid = t->pid, .img_pid = t->pe->pid,
+		.t = t, .dirfd = dirfd, .prog = prog, .pid = t->pid, .img_pid = t->pe->pid,
 		.pages_fd = -1, .open_fd = -1, .fdpass_sock = -1,
 	};
 	uint64_t t0 = now_us(), t1;

@@ -44,7 +44,10 @@ struct rst_task {
 	const struct rst_cow_slot *cow;
 };
 
-int rst_mem_restore(int dirfd, struct rst_task *t);
+struct progress;
+
+/* prog counts the bytes of pages written (NULL: not counted). */
+int rst_mem_restore(int dirfd, struct rst_task *t, struct progress *prog);
 int rst_core_restore(int dirfd, struct rst_task *t);
 int rst_mem_finish(struct rst_task *t);
 int rst_threads_resume(struct rst_task *t);

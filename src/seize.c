@@ -11,6 +11,7 @@
 #include "infect.h"
 #include "log.h"
 #include "proc_parse.h"
+#include "progress.h"
 #include "util.h"
 
 static bool pid_in(const pid_t *arr, size_t nr, pid_t v)
@@ -168,6 +169,7 @@ static bool is_zombie_state(char s)
 	return s == 'Z' || s == 'X' || s == 'x';
 }
 
+/* ctx: the dump's struct progress, counting tasks frozen. */
 static int seize_freeze(void *ctx, pid_t pid, struct pstree_frozen *out)
 {
 	pid_t *seized = NULL, *tids = NULL;
@@ -175,8 +177,8 @@ static int seize_freeze(void *ctx, pid_t pid, struct pstree_frozen *out)
 	struct proc_stat st;
 	bool grew;
 	int ret;
+	LOG_TASK_SCOPE(pid);
 
-	(void)ctx;
 	memset(out, 0, sizeof(*out));
 	ret = proc_stat_read(pid, 0, &st);
 	if (ret)
@@ -234,6 +236,7 @@ static int seize_freeze(void *ctx, pid_t pid, struct pstree_frozen *out)
 	}
 	out->tids = seized;
 	out->nr_tids = nr_seized;
+	progress_task(ctx);
 	return 0;
 
 zombie:
@@ -247,6 +250,7 @@ zombie:
 	out->tids[0] = pid;
 	out->nr_tids = 1;
 	out->zombie = true;
+	progress_task(ctx);
 	return 0;
 err:
 	free(tids);
