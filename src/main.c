@@ -27,13 +27,14 @@ static void usage(FILE *f)
 		"        State minicr would not restore exactly is refused, all of it\n"
 		"        listed, before anything is written. --dry-run: only that check;\n"
 		"        the tree goes on untouched, exit 1 if anything is refused\n"
-		"  restore [-d|--detach] [--pidfile FILE] [--pidns]\n"
+		"  restore [-d|--detach] [--pidfile FILE] [--pidns[=auto]]\n"
 		"          [--pid-method=clone3|ns_last_pid] [--inherit-fd fd[N]:KEY]...\n"
 		"          [--shell-job] [--cgroup-root PATH] [-v...] DIR\n"
 		"        recreate the tree recorded in DIR with its PIDs; without -d, wait\n"
 		"        for its root and exit with its status (128+N if killed by signal\n"
 		"        N); -d prints the root PID once the tree runs. --pidns restores\n"
-		"        into a new PID namespace (automatic if the root was an init)\n"
+		"        into a new PID namespace (automatic if the root was an init);\n"
+		"        --pidns=auto only when a PID the tree needs is taken here\n"
 		"        --inherit-fd hands minicr's fd N in for the file the dump named\n"
 		"        external with KEY (e.g. fd[3]:pipe:[12345])\n"
 		"        --shell-job puts a job dumped with --shell-job on the terminal\n"
@@ -110,7 +111,7 @@ static int cmd_restore(int argc, char **argv, int verbose)
 	static const struct option opts[] = {
 		{ "detach", no_argument, NULL, 'd' },
 		{ "pidfile", required_argument, NULL, 'p' },
-		{ "pidns", no_argument, NULL, 'n' },
+		{ "pidns", optional_argument, NULL, 'n' },
 		{ "pid-method", required_argument, NULL, 'm' },
 		{ "inherit-fd", required_argument, NULL, 'I' },
 		{ "shell-job", no_argument, NULL, 'J' },
@@ -134,9 +135,19 @@ static int cmd_restore(int argc, char **argv, int verbose)
 		switch (c) {
 		case 'd': o.detach = true; break;
 		case 'p': o.pidfile = optarg; break;
-		case 'n': o.pidns = true; break;
 		case 'J': o.shell_job = true; break;
 		case 'C': o.cgroup_root = optarg; break;
+		case 'n':
+			if (!optarg) {
+				o.pidns = true;
+			} else if (!strcmp(optarg, "auto")) {
+				o.pidns_auto = true;
+			} else {
+				log_init("minicr", verbose);
+				pr_err("restore: --pidns takes no value or =auto, not '%s'", optarg);
+				return 2;
+			}
+			break;
 		case 'm':
 			if (rst_pid_method_parse(optarg, &o.method)) {
 				log_init("minicr", verbose);

@@ -1,0 +1,110 @@
+# restore --pidns=auto. A plain tree (root not a PID namespace init) with
+# one of its PIDs taken (by `tail`): refused without auto (no hint at
+# --pidns, it would not help), and with auto, naming why a new namespace
+# cannot keep its PIDs (its root would be PID 1 there); once the PID is
+# free, auto restores it in place: same PIDs, same namespace, nothing said.
+# A tree whose root was a namespace init goes into a new one with auto as
+# without, its old outer PID taken.
+FLAVORS="host"
+
+refused() {   # refused WHAT PATTERN DIR ARGS...
+	local what=$1 pat=$2 dir=$3
+	shift 3
+	procs "$S/procs.before"
+	expect_fail "$what" "$pat" "$MINICR" restore -d "$@" "$dir"
+	[[ ! -s "$S/out" ]] || fail "$what: printed a root PID"
+	no_new_tasks "$what" "$S/procs.before"
+	ok "$what: refused, no task created"
+}
+
+# restore_auto DIR: minicr restore -d --pidns=auto DIR; sets ROOT, stderr
+# in $S/err.
+restore_auto() {
+	ROOT=$("$MINICR" restore -d --pidns=auto "$1" 2>"$S/err") ||
+		{ cat "$S/err" >&2; fail "restore --pidns=auto of $1 failed"; }
+	STARTED+=("$ROOT")
+	sed 's/^/    | /' "$S/err"
+}
+
+# occupy PID: start `tail` at PID (ns_last_pid); sets HOLDER.
+occupy() {
+	local last
+	last=$(cat /proc/sys/kernel/ns_last_pid)
+	echo $(($1 - 1)) >/proc/sys/kernel/ns_last_pid
+	spawn_clean tail -f /dev/null
+	HOLDER=$SPAWN_PID
+	STARTED+=("$HOLDER")
+	echo $((last + 50)) >/proc/sys/kernel/ns_last_pid
+	[[ $HOLDER == "$1" ]] || fail "could not take PID $1 (got $HOLDER)"
+	wait_until 5 is_comm "$HOLDER" tail
+}
+
+# A root that was the init of its PID namespace (dumped from outside) goes
+# into a new namespace anyway: its PIDs here do not matter, auto or not.
+init_tree() {
+	local u outer
+	SPAWN_OUT=$S/wl.log spawn_clean unshare --pid --fork --mount-proc -- \
+		bash -c 'sleep 1000 & sleep 1000 & wait'
+	u=$SPAWN_PID
+	ROOT=$(child_of "$u") || fail "the namespace did not start"
+	STARTED+=("$ROOT")
+	wait_until 10 eval '(($(tree_pids "$ROOT" | wc -l) == 3))' || fail "the init tree did not start"
+	mapfile -t TREE < <(tree_pids "$ROOT")
+	tree_shape "$ROOT" >"$S/shape.init"
+	outer=$ROOT
+	"$MINICR" dump -D "$S/init" "$ROOT" >"$S/dump.log" 2>&1 ||
+		{ cat "$S/dump.log" >&2; fail "dump of the init tree failed"; }
+	wait_gone "${TREE[@]}" || fail "the dumped init tree is still there"
+	wait "$u" 2>/dev/null || true
+	occupy "$outer"
+	restore_auto "$S/init"
+	[[ "$(ns_pid "$ROOT")" == 1 ]] || fail "the restored root is PID $(ns_pid "$ROOT") inside, want 1"
+	[[ "$(readlink "/proc/$ROOT/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]] ||
+		fail "the restored root is in this PID namespace"
+	tree_shape "$ROOT" >"$S/shape.after"
+	diff -u "$S/shape.init" "$S/shape.after" >&2 || fail "the restored init tree differs (diff above)"
+	ok "auto: a PID namespace init goes into a new one, its old PID $outer taken or not"
+	mapfile -t TREE < <(tree_pids "$ROOT")
+	kill_tree "$ROOT"
+	kill_pids "$HOLDER"
+	wait_gone "${TREE[@]}" "$HOLDER" || fail "the restored init tree is not gone"
+}
+
+plain_tree() {
+	local holder pid
+	small_tree
+	tree_shape "$ROOT" >"$S/shape.plain"
+	cr_dump
+	wait_gone "${TREE[@]}" || fail "the dumped tree is still there"
+	move_images
+
+	pid=${TREE[1]}
+	occupy "$pid"
+	holder=$HOLDER
+	local saved=("${TREE[@]}")
+	TREE=()
+	refused "PID $pid taken" "PID $pid is taken by 'tail'" "$DST_IMG"
+	grep -q -- "--pidns" "$S/err" && fail "the refusal suggests --pidns for a root that was no init"
+	refused "auto, PID $pid taken, root no init" \
+		"PID $pid is taken by 'tail'.*|--pidns=auto: the root ${saved[0]} was PID ${saved[0]} of its PID namespace, not its init" \
+		"$DST_IMG" --pidns=auto
+	grep -q -- "--pidns=auto: the root ${saved[0]} was PID ${saved[0]} .*not its init" "$S/err" ||
+		fail "auto did not say why it cannot use a new namespace"
+	kill_pids "$holder"
+	wait_gone "$holder"
+	TREE=("${saved[@]}")
+
+	restore_auto "$DST_IMG"
+	[[ ! -s "$S/err" ]] || fail "auto with every PID free printed something"
+	[[ $ROOT == "${TREE[0]}" ]] || fail "restored root is PID $ROOT, want ${TREE[0]}"
+	[[ "$(readlink "/proc/$ROOT/ns/pid")" == "$(readlink /proc/self/ns/pid)" ]] ||
+		fail "auto with every PID free restored into another PID namespace"
+	tree_shape "$ROOT" >"$S/shape.after"
+	diff -u "$S/shape.plain" "$S/shape.after" >&2 || fail "the restored tree differs (diff above)"
+	ok "auto: every PID free -> restored in place"
+}
+
+scenario_main() {
+	init_tree
+	plain_tree
+}
