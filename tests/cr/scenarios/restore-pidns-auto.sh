@@ -1,10 +1,13 @@
-# restore --pidns=auto. A plain tree (root not a PID namespace init) with
-# one of its PIDs taken (by `tail`): refused without auto (no hint at
-# --pidns, it would not help), and with auto, naming why a new namespace
-# cannot keep its PIDs (its root would be PID 1 there); once the PID is
-# free, auto restores it in place: same PIDs, same namespace, nothing said.
-# A tree whose root was a namespace init goes into a new one with auto as
-# without, its old outer PID taken.
+# restore --pidns=auto. The init of a PID namespace dumped from inside it
+# (nsenter, --leave-running) needs PID 1, taken here: refused without auto,
+# suggesting it; with auto restored into a new PID namespace with the same
+# PIDs inside, said in one line. A plain tree (root not an init) with one
+# of its PIDs taken (by `tail`): refused without auto (no hint at --pidns,
+# it would not help), and with auto, naming why a new namespace cannot keep
+# its PIDs (its root would be PID 1 there); once the PID is free, auto
+# restores it in place: same PIDs, same namespace, nothing said. A tree
+# whose root was a namespace init, dumped from outside, goes into a new one
+# with auto as without, its old outer PID taken.
 FLAVORS="host"
 
 refused() {   # refused WHAT PATTERN DIR ARGS...
@@ -70,6 +73,45 @@ init_tree() {
 	wait_gone "${TREE[@]}" "$HOLDER" || fail "the restored init tree is not gone"
 }
 
+# The init of a PID namespace dumped from inside it (nsenter, as into a
+# container; --leave-running, as killing it would kill minicr): the images
+# say root PID 1, which is always taken here.
+entered_init() {
+	local u
+	SPAWN_OUT=$S/wl.log spawn_clean unshare --pid --fork --mount-proc -- \
+		bash -c 'sleep 1000 & sleep 1000 & wait'
+	u=$SPAWN_PID
+	ROOT=$(child_of "$u") || fail "the namespace did not start"
+	STARTED+=("$ROOT")
+	wait_until 10 eval '(($(tree_pids "$ROOT" | wc -l) == 3))' || fail "the init tree did not start"
+	mapfile -t TREE < <(tree_pids "$ROOT")
+	tree_shape "$ROOT" >"$S/shape.entered"
+	nsenter -t "$ROOT" -p -m -- "$MINICR" dump --leave-running -D "$S/entered" 1 \
+		>"$S/dump.log" 2>&1 || { cat "$S/dump.log" >&2; fail "dump from inside the namespace failed"; }
+	"$MINICR_DECODE" show "$S/entered" | sed 's/^/    | /'
+	kill_pids "${TREE[@]}"
+	wait_gone "${TREE[@]}" || fail "the dumped init tree is still there"
+	wait "$u" 2>/dev/null || true
+
+	TREE=()
+	refused "root PID 1, taken here" "PID 1 is taken by .*" "$S/entered"
+	grep -q -- "--pidns=auto" "$S/err" || fail "the refusal does not suggest --pidns=auto"
+	restore_auto "$S/entered"
+	(($(wc -l <"$S/err") == 1)) || fail "auto printed $(wc -l <"$S/err") lines, want 1"
+	grep -q "PID 1 is taken here: restoring into a new PID namespace" "$S/err" ||
+		fail "auto did not say it restores into a new PID namespace"
+	[[ "$(ns_pid "$ROOT")" == 1 ]] || fail "the restored root is PID $(ns_pid "$ROOT") inside, want 1"
+	[[ "$(readlink "/proc/$ROOT/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]] ||
+		fail "the restored root is in this PID namespace"
+	tree_shape "$ROOT" >"$S/shape.after"
+	diff -u "$S/shape.entered" "$S/shape.after" >&2 || fail "the restored tree differs (diff above)"
+	check_untraced "$ROOT" || fail "the restored tree is traced"
+	ok "auto: root PID 1 taken -> new PID namespace, same PIDs inside"
+	mapfile -t TREE < <(tree_pids "$ROOT")
+	kill_tree "$ROOT"
+	wait_gone "${TREE[@]}" || fail "the restored tree is not gone"
+}
+
 plain_tree() {
 	local holder pid
 	small_tree
@@ -105,6 +147,7 @@ plain_tree() {
 }
 
 scenario_main() {
+	entered_init
 	init_tree
 	plain_tree
 }
