@@ -29,69 +29,62 @@ restore_auto() {
 	sed 's/^/    | /' "$S/err"
 }
 
-# occupy PID: start `tail` at PID (ns_last_pid); sets HOLDER.
-occupy() {
-	local last
-	last=$(cat /proc/sys/kernel/ns_last_pid)
-	echo $(($1 - 1)) >/proc/sys/kernel/ns_last_pid
-	spawn_clean tail -f /dev/null
-	HOLDER=$SPAWN_PID
-	STARTED+=("$HOLDER")
-	echo $((last + 50)) >/proc/sys/kernel/ns_last_pid
-	[[ $HOLDER == "$1" ]] || fail "could not take PID $1 (got $HOLDER)"
-	wait_until 5 is_comm "$HOLDER" tail
+# ns_init: start the init of a PID namespace of its own with two children;
+# sets ROOT (PID here), TREE, UNSHARE (its parent) and $S/shape.before.
+ns_init() {
+	SPAWN_OUT=$S/wl.log spawn_clean unshare --pid --fork --mount-proc -- \
+		bash -c 'sleep 1000 & sleep 1000 & wait'
+	UNSHARE=$SPAWN_PID
+	ROOT=$(child_of "$UNSHARE") || fail "the namespace did not start"
+	STARTED+=("$ROOT")
+	wait_until 10 eval '(($(tree_pids "$ROOT" | wc -l) == 3))' || fail "the init tree did not start"
+	mapfile -t TREE < <(tree_pids "$ROOT")
+	tree_shape "$ROOT" >"$S/shape.before"
+}
+
+# in_new_ns WHAT: the restored ROOT is PID 1 of a new PID namespace, with
+# the shape of $S/shape.before; the tree is killed afterwards.
+in_new_ns() {
+	[[ "$(ns_pid "$ROOT")" == 1 ]] || fail "$1: the restored root is PID $(ns_pid "$ROOT") inside, want 1"
+	[[ "$(readlink "/proc/$ROOT/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]] ||
+		fail "$1: the restored root is in this PID namespace"
+	tree_shape "$ROOT" >"$S/shape.after"
+	diff -u "$S/shape.before" "$S/shape.after" >&2 || fail "$1: the restored tree differs (diff above)"
+	check_untraced "$ROOT" || fail "$1: the restored tree is traced"
+	ok "$1"
+	mapfile -t TREE < <(tree_pids "$ROOT")
+	kill_tree "$ROOT"
+	wait_gone "${TREE[@]}" || fail "$1: the restored tree is not gone"
 }
 
 # A root that was the init of its PID namespace (dumped from outside) goes
 # into a new namespace anyway: its PIDs here do not matter, auto or not.
 init_tree() {
-	local u outer
-	SPAWN_OUT=$S/wl.log spawn_clean unshare --pid --fork --mount-proc -- \
-		bash -c 'sleep 1000 & sleep 1000 & wait'
-	u=$SPAWN_PID
-	ROOT=$(child_of "$u") || fail "the namespace did not start"
-	STARTED+=("$ROOT")
-	wait_until 10 eval '(($(tree_pids "$ROOT" | wc -l) == 3))' || fail "the init tree did not start"
-	mapfile -t TREE < <(tree_pids "$ROOT")
-	tree_shape "$ROOT" >"$S/shape.init"
+	local outer
+	ns_init
 	outer=$ROOT
 	"$MINICR" dump -D "$S/init" "$ROOT" >"$S/dump.log" 2>&1 ||
 		{ cat "$S/dump.log" >&2; fail "dump of the init tree failed"; }
 	wait_gone "${TREE[@]}" || fail "the dumped init tree is still there"
-	wait "$u" 2>/dev/null || true
-	occupy "$outer"
+	wait "$UNSHARE" 2>/dev/null || true
+	take_pid "$outer"
 	restore_auto "$S/init"
-	[[ "$(ns_pid "$ROOT")" == 1 ]] || fail "the restored root is PID $(ns_pid "$ROOT") inside, want 1"
-	[[ "$(readlink "/proc/$ROOT/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]] ||
-		fail "the restored root is in this PID namespace"
-	tree_shape "$ROOT" >"$S/shape.after"
-	diff -u "$S/shape.init" "$S/shape.after" >&2 || fail "the restored init tree differs (diff above)"
-	ok "auto: a PID namespace init goes into a new one, its old PID $outer taken or not"
-	mapfile -t TREE < <(tree_pids "$ROOT")
-	kill_tree "$ROOT"
+	in_new_ns "auto: a PID namespace init goes into a new one, its old PID $outer taken or not"
 	kill_pids "$HOLDER"
-	wait_gone "${TREE[@]}" "$HOLDER" || fail "the restored init tree is not gone"
+	wait_gone "$HOLDER" || fail "tail at $outer is not gone"
 }
 
 # The init of a PID namespace dumped from inside it (nsenter, as into a
 # container; --leave-running, as killing it would kill minicr): the images
 # say root PID 1, which is always taken here.
 entered_init() {
-	local u
-	SPAWN_OUT=$S/wl.log spawn_clean unshare --pid --fork --mount-proc -- \
-		bash -c 'sleep 1000 & sleep 1000 & wait'
-	u=$SPAWN_PID
-	ROOT=$(child_of "$u") || fail "the namespace did not start"
-	STARTED+=("$ROOT")
-	wait_until 10 eval '(($(tree_pids "$ROOT" | wc -l) == 3))' || fail "the init tree did not start"
-	mapfile -t TREE < <(tree_pids "$ROOT")
-	tree_shape "$ROOT" >"$S/shape.entered"
+	ns_init
 	nsenter -t "$ROOT" -p -m -- "$MINICR" dump --leave-running -D "$S/entered" 1 \
 		>"$S/dump.log" 2>&1 || { cat "$S/dump.log" >&2; fail "dump from inside the namespace failed"; }
 	"$MINICR_DECODE" show "$S/entered" | sed 's/^/    | /'
 	kill_pids "${TREE[@]}"
 	wait_gone "${TREE[@]}" || fail "the dumped init tree is still there"
-	wait "$u" 2>/dev/null || true
+	wait "$UNSHARE" 2>/dev/null || true
 
 	TREE=()
 	refused "root PID 1, taken here" "PID 1 is taken by .*" "$S/entered"
@@ -100,28 +93,19 @@ entered_init() {
 	(($(wc -l <"$S/err") == 1)) || fail "auto printed $(wc -l <"$S/err") lines, want 1"
 	grep -q "PID 1 is taken here: restoring into a new PID namespace" "$S/err" ||
 		fail "auto did not say it restores into a new PID namespace"
-	[[ "$(ns_pid "$ROOT")" == 1 ]] || fail "the restored root is PID $(ns_pid "$ROOT") inside, want 1"
-	[[ "$(readlink "/proc/$ROOT/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]] ||
-		fail "the restored root is in this PID namespace"
-	tree_shape "$ROOT" >"$S/shape.after"
-	diff -u "$S/shape.entered" "$S/shape.after" >&2 || fail "the restored tree differs (diff above)"
-	check_untraced "$ROOT" || fail "the restored tree is traced"
-	ok "auto: root PID 1 taken -> new PID namespace, same PIDs inside"
-	mapfile -t TREE < <(tree_pids "$ROOT")
-	kill_tree "$ROOT"
-	wait_gone "${TREE[@]}" || fail "the restored tree is not gone"
+	in_new_ns "auto: root PID 1 taken -> new PID namespace, same PIDs inside"
 }
 
 plain_tree() {
 	local holder pid
 	small_tree
-	tree_shape "$ROOT" >"$S/shape.plain"
+	tree_shape "$ROOT" >"$S/shape.before"
 	cr_dump
 	wait_gone "${TREE[@]}" || fail "the dumped tree is still there"
 	move_images
 
 	pid=${TREE[1]}
-	occupy "$pid"
+	take_pid "$pid"
 	holder=$HOLDER
 	local saved=("${TREE[@]}")
 	TREE=()
@@ -142,7 +126,7 @@ plain_tree() {
 	[[ "$(readlink "/proc/$ROOT/ns/pid")" == "$(readlink /proc/self/ns/pid)" ]] ||
 		fail "auto with every PID free restored into another PID namespace"
 	tree_shape "$ROOT" >"$S/shape.after"
-	diff -u "$S/shape.plain" "$S/shape.after" >&2 || fail "the restored tree differs (diff above)"
+	diff -u "$S/shape.before" "$S/shape.after" >&2 || fail "the restored tree differs (diff above)"
 	ok "auto: every PID free -> restored in place"
 }
 
