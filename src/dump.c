@@ -458,7 +458,7 @@ int cr_dump(const struct dump_opts *o)
 	int ret;
 
 	files_tty_set_shell_job(o->shell_job);
-	ret = seize_check_root(o->pid);
+	ret = seize_check_root(o->pid, !o->leave_running && !o->dry_run);
 	if (ret)
 		return ret;
 	if (!o->dry_run) {

@@ -15,45 +15,19 @@
 #include "restore.h"
 #include "util.h"
 
+/* The overview; each command's options are in its own help text, next to
+ * its option table. */
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: minicr [-v...] COMMAND [options]\n"
+		"       minicr --help | --version\n"
 		"\n"
-		"  dump [-D DIR] [--leave-running] [--force] [--shell-job] [--dry-run]\n"
-		"       [-o FILE] [--[no-]progress] [-v...] PID\n"
-		"        freeze the process tree rooted at PID and write its images to DIR\n"
-		"        (default ./minicr-PID); the tree is killed afterwards unless\n"
-		"        --leave-running is given. --shell-job: a job started from a\n"
-		"        shell; its fds on its controlling terminal are recorded.\n"
-		"        State minicr would not restore exactly is refused, all of it\n"
-		"        listed, before anything is written. --dry-run: only that check;\n"
-		"        the tree goes on untouched, exit 1 if anything is refused\n"
-		"  restore [-d|--detach] [--pidfile FILE] [--pidns]\n"
-		"          [--pid-method=clone3|ns_last_pid] [--inherit-fd fd[N]:KEY]...\n"
-		"          [--shell-job] [--cgroup-root PATH] [-o FILE] [--[no-]progress]\n"
-		"          [-v...] DIR\n"
-		"        recreate the tree recorded in DIR with its PIDs; without -d, wait\n"
-		"        for its root and exit with its status (128+N if killed by signal\n"
-		"        N); -d prints the root PID once the tree runs. --pidns restores\n"
-		"        into a new PID namespace (automatic if the root was an init)\n"
-		"        --inherit-fd hands minicr's fd N in for the file the dump named\n"
-		"        external with KEY (e.g. fd[3]:pipe:[12345]); without it an\n"
-		"        external pipe end gets a new pipe whose other end is closed\n"
-		"        --shell-job puts a job dumped with --shell-job on the terminal\n"
-		"        of minicr's stdin\n"
-		"        --cgroup-root puts the tree's cgroups below PATH instead of\n"
-		"        below their recorded common ancestor, in every hierarchy\n"
-		"  -o, --log-file FILE (dump, restore): every message at the -v level\n"
-		"        into FILE, timestamped, with the PID of the task it is about;\n"
-		"        errors and warnings also on stderr\n"
-		"  --progress, --no-progress (dump, restore): one updating line on\n"
-		"        stderr with tasks and MiB of pages done (default: when stderr\n"
-		"        is a terminal)\n"
-		"  -v, -vv: log steps, then details\n"
-		"  check\n"
-		"        report which kernel features minicr relies on are present\n"
+		"  dump PID      freeze the process tree rooted at PID and write its images\n"
+		"  restore DIR   recreate the tree recorded in DIR with its PIDs\n"
+		"  check         report which kernel features minicr relies on are present\n"
 		"\n"
+		"minicr COMMAND --help lists that command's options; -v, -vv: more output.\n"
 		"Images are read with minicr-decode (decode, encode, show, info).\n");
 }
 
@@ -111,6 +85,30 @@ static int parse_pid(const char *s, pid_t *pid)
 	return 0;
 }
 
+static const char dump_help[] =
+	"usage: minicr dump [-D DIR] [--leave-running] [--force] [--shell-job] [--dry-run]\n"
+	"                   [-o FILE] [--[no-]progress] [-v...] PID\n"
+	"\n"
+	"Freeze the process tree rooted at PID and write its images to DIR; the tree\n"
+	"is killed afterwards unless --leave-running is given. State minicr would not\n"
+	"restore exactly is refused, all of it listed, before anything is written.\n"
+	"\n"
+	"  -D, --images-dir DIR  where the images go (default ./minicr-PID)\n"
+	"  --leave-running       let the tree run on after the dump\n"
+	"  -f, --force           accept a non-empty DIR\n"
+	"  --shell-job           a job started from a shell: its fds on its\n"
+	"                        controlling terminal are recorded\n"
+	"  --dry-run             only the check for refused state; the tree goes on\n"
+	"                        untouched, exit 1 if anything is refused\n"
+	"  -o, --log-file FILE   every message at the -v level into FILE, timestamped,\n"
+	"                        with the PID of the task it is about; errors and\n"
+	"                        warnings also on stderr\n"
+	"  --progress, --no-progress\n"
+	"                        one updating line on stderr with tasks and MiB of\n"
+	"                        pages done (default: when stderr is a terminal)\n"
+	"  -v, --verbose         more output (-vv: debug)\n"
+	"  -h, --help            this text\n";
+
 static int cmd_dump(int argc, char **argv, int verbose)
 {
 	static const struct option opts[] = {
@@ -138,15 +136,15 @@ static int cmd_dump(int argc, char **argv, int verbose)
 		case 'f': o.force = true; break;
 		case 'n': o.dry_run = true; break;
 		case 'v': verbose++; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h': fputs(dump_help, stdout); return 0;
+		default: fputs(dump_help, stderr); return 2;
 		}
 	}
 	if (output_setup(&out, verbose, &o.progress))
 		return 1;
 	if (optind != argc - 1) {
 		pr_err("dump: expected exactly one PID");
-		usage(stderr);
+		fputs(dump_help, stderr);
 		return 2;
 	}
 	if (parse_pid(argv[optind], &o.pid)) {
@@ -160,12 +158,48 @@ static int cmd_dump(int argc, char **argv, int verbose)
 	return cr_dump(&o) ? 1 : 0;
 }
 
+static const char restore_help[] =
+	"usage: minicr restore [-d] [--pidfile FILE] [--pidns[=auto]]\n"
+	"                      [--pid-method=clone3|ns_last_pid] [--inherit-fd fd[N]:KEY]...\n"
+	"                      [--shell-job] [--cgroup-root PATH] [-o FILE]\n"
+	"                      [--[no-]progress] [-v...] DIR\n"
+	"\n"
+	"Recreate the tree recorded in DIR with its PIDs. Without -d, wait for its root\n"
+	"and exit with its status (128+N if killed by signal N).\n"
+	"\n"
+	"  -d, --detach          print the root PID once the tree runs and exit\n"
+	"  --pidfile FILE        write the root PID to FILE\n"
+	"  --pidns               into a new PID namespace where every task has its\n"
+	"                        recorded in-namespace PID (automatic if the root was\n"
+	"                        the init of its PID namespace)\n"
+	"  --pidns=auto          in place if every PID is free here, else into a new\n"
+	"                        PID namespace (only for a root that was PID 1 there)\n"
+	"  --pid-method=clone3|ns_last_pid\n"
+	"                        how tasks get their PIDs (default clone3 if present)\n"
+	"  --inherit-fd fd[N]:KEY\n"
+	"                        hand in minicr's fd N for the file the dump named\n"
+	"                        external with KEY (e.g. fd[3]:pipe:[12345]); without\n"
+	"                        it an external pipe end gets a new pipe whose other\n"
+	"                        end is closed\n"
+	"  --shell-job           put a job dumped with --shell-job on the terminal of\n"
+	"                        minicr's stdin\n"
+	"  --cgroup-root PATH    the tree's cgroups go below PATH instead of below\n"
+	"                        their recorded common ancestor, in every hierarchy\n"
+	"  -o, --log-file FILE   every message at the -v level into FILE, timestamped,\n"
+	"                        with the PID of the task it is about; errors and\n"
+	"                        warnings also on stderr\n"
+	"  --progress, --no-progress\n"
+	"                        one updating line on stderr with tasks and MiB of\n"
+	"                        pages done (default: when stderr is a terminal)\n"
+	"  -v, --verbose         more output (-vv: debug)\n"
+	"  -h, --help            this text\n";
+
 static int cmd_restore(int argc, char **argv, int verbose)
 {
 	static const struct option opts[] = {
 		{ "detach", no_argument, NULL, 'd' },
 		{ "pidfile", required_argument, NULL, 'p' },
-		{ "pidns", no_argument, NULL, 'n' },
+		{ "pidns", optional_argument, NULL, 'n' },
 		{ "pid-method", required_argument, NULL, 'm' },
 		{ "inherit-fd", required_argument, NULL, 'I' },
 		{ "shell-job", no_argument, NULL, 'J' },
@@ -191,9 +225,19 @@ static int cmd_restore(int argc, char **argv, int verbose)
 		switch (c) {
 		case 'd': o.detach = true; break;
 		case 'p': o.pidfile = optarg; break;
-		case 'n': o.pidns = true; break;
 		case 'J': o.shell_job = true; break;
 		case 'C': o.cgroup_root = optarg; break;
+		case 'n':
+			if (!optarg) {
+				o.pidns = true;
+			} else if (!strcmp(optarg, "auto")) {
+				o.pidns_auto = true;
+			} else {
+				log_init("minicr", verbose);
+				pr_err("restore: --pidns takes no value or =auto, not '%s'", optarg);
+				return 2;
+			}
+			break;
 		case 'm':
 			if (rst_pid_method_parse(optarg, &o.method)) {
 				log_init("minicr", verbose);
@@ -213,15 +257,15 @@ static int cmd_restore(int argc, char **argv, int verbose)
 			inherit[o.nr_inherit_fds++] = optarg;
 			break;
 		case 'v': verbose++; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h': fputs(restore_help, stdout); return 0;
+		default: fputs(restore_help, stderr); return 2;
 		}
 	}
 	if (output_setup(&out, verbose, &o.progress))
 		return 1;
 	if (optind != argc - 1) {
 		pr_err("restore: expected exactly one images directory");
-		usage(stderr);
+		fputs(restore_help, stderr);
 		return 2;
 	}
 	o.dir = argv[optind];
@@ -234,6 +278,27 @@ static int cmd_restore(int argc, char **argv, int verbose)
 	if (cr_restore(&o, &status))
 		return 1;
 	return o.detach ? 0 : status;
+}
+
+static const char check_help[] =
+	"usage: minicr check\n"
+	"\n"
+	"Report which kernel features minicr relies on are present; exit 1 if one\n"
+	"is missing.\n"
+	"\n"
+	"  -h, --help            this text\n";
+
+static int cmd_check(int argc, char **argv)
+{
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(check_help, stdout);
+		return 0;
+	}
+	if (argc != 1) {
+		fputs(check_help, stderr);
+		return 2;
+	}
+	return cr_check() ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -270,7 +335,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "restore"))
 		return cmd_restore(argc, argv, verbose);
 	if (!strcmp(cmd, "check"))
-		return cr_check() ? 1 : 0;
+		return cmd_check(argc, argv);
 	pr_err("unknown command '%s'", cmd);
 	usage(stderr);
 	return 2;

@@ -202,11 +202,6 @@ static int read_pstree(struct rst_ctx *c)
 			ret = -EBADMSG;
 			break;
 		}
-		if (c->pidns && (!pe->has_ns_pid || pe->n_ns_threads != pe->n_threads)) {
-			pr_err("pstree.img: task %d has no IDs in its PID namespace", pe->pid);
-			ret = -EBADMSG;
-			break;
-		}
 	}
 	img_reader_close(&r);
 	if (ret < 0)
@@ -289,6 +284,14 @@ static int make_plan(struct rst_ctx *c)
 
 	if (!t)
 		return -ENOMEM;
+	/* Checked here, not when reading: --pidns=auto decides on a new
+	 * namespace only after a first plan. */
+	for (size_t i = 0; c->pidns && i < c->nr_pe; i++) {
+		if (!c->pe[i]->has_ns_pid || c->pe[i]->n_ns_threads != c->pe[i]->n_threads) {
+			pr_err("pstree.img: task %d has no IDs in its PID namespace", c->pe[i]->pid);
+			return -EBADMSG;
+		}
+	}
 	if (c->pidns && c->pe[0]->ns_pid != 1) {
 		pr_err("--pidns: the root %d was PID %d of its namespace, not 1; only a tree "
 		       "whose root is its namespace's init can be restored into a new one",
@@ -423,11 +426,14 @@ static int check_pid_max(struct rst_ctx *c)
 	return ret;
 }
 
-static int check_pids_free(struct rst_ctx *c)
+/* report: log every taken PID; *first: the first one found (0: none). */
+static int check_pids_free(struct rst_ctx *c, bool report, pid_t *first)
 {
 	_cleanup_free_ struct holder *h = NULL;
 	size_t nr_h = 0;
 	int ret;
+
+	*first = 0;
 
 	ret = check_pid_max(c);
 	if (ret || c->pidns)
@@ -455,21 +461,67 @@ static int check_pids_free(struct rst_ctx *c)
 			snprintf(path, sizeof(path), "/proc/%d/comm", id);
 			if (read_file(path, 256, &comm, NULL) == 0) {
 				comm[strcspn(comm, "\n")] = 0;
-				pr_err("PID %d%s is taken by '%s'", id, what, comm);
+				if (report)
+					pr_err("PID %d%s is taken by '%s'", id, what, comm);
+				if (!*first)
+					*first = id;
 				ret = -EBUSY;
 				continue;
 			}
 			for (size_t k = 0; k < nr_h; k++) {
 				if (h[k].pgid != id && h[k].sid != id)
 					continue;
-				pr_err("PID %d%s is taken: it is the %s of %d '%s'", id, what,
-				       h[k].sid == id ? "session" : "process group", h[k].pid,
-				       h[k].comm);
+				if (report)
+					pr_err("PID %d%s is taken: it is the %s of %d '%s'", id,
+					       what, h[k].sid == id ? "session" : "process group",
+					       h[k].pid, h[k].comm);
+				if (!*first)
+					*first = id;
 				ret = -EBUSY;
 				break;
 			}
 		}
 	}
+	return ret;
+}
+
+/* Where the tree goes: in minicr's PID namespace when its PIDs are free
+ * there; else, with --pidns=auto, into a new one, where the tree has the
+ * PIDs it saw. That needs a root that was PID 1 of its namespace: the
+ * first task of a new namespace is its PID 1, whatever the tree recorded. */
+static int choose_pid_namespace(struct rst_ctx *c)
+{
+	const PstreeEntry *root = c->pe[0];
+	bool fits_new = root->has_ns_pid && root->ns_pid == 1;
+	pid_t taken;
+	int ret;
+
+	ret = check_pids_free(c, !c->o->pidns_auto, &taken);
+	if (ret != -EBUSY)
+		return ret;
+	if (!c->o->pidns_auto) {
+		if (fits_new)
+			pr_err("the root %d was the init of its PID namespace: restore with "
+			       "--pidns=auto (or --pidns) to put the tree into a new PID "
+			       "namespace, where it keeps its PIDs", root->pid);
+		return ret;
+	}
+	if (!fits_new) {
+		check_pids_free(c, true, &taken);
+		pr_err("--pidns=auto: the root %d was PID %d of its PID namespace, not its "
+		       "init; in a new namespace it would be PID 1, so the tree cannot keep "
+		       "its PIDs there", root->pid, root->has_ns_pid ? root->ns_pid : root->pid);
+		return ret;
+	}
+	log_msg(LOG_WARN, "PID %d is taken here: restoring into a new PID namespace "
+		"(--pidns=auto)", taken);
+	plan_free(&c->plan);
+	free(c->ni);
+	c->ni = NULL;
+	c->pidns = true;
+	ret = make_plan(c);
+	if (!ret)
+		ret = check_pids_free(c, true, &taken);
 	return ret;
 }
 
@@ -1324,7 +1376,7 @@ int cr_restore(const struct restore_opts *o, int *status)
 	if (!ret)
 		ret = make_plan(&c);
 	if (!ret)
-		ret = check_pids_free(&c);
+		ret = choose_pid_namespace(&c);
 	/* Before the tree is built: the tasks inherit minicr's pidfd. */
 	if (!ret)
 		ret = files_rst_init(c.dirfd, o->inherit_fds, o->nr_inherit_fds);

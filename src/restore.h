@@ -2,7 +2,8 @@
  * directory and let it run.
  *
  * The images are checked first (complete set, version, same arch and
- * kernel, every core image readable, every PID free); nothing is created if
+ * kernel, every core image readable, every PID free, or a new PID namespace
+ * with --pidns=auto); nothing is created if
  * that fails. The tree is then built top-down by minicr's own code running
  * in each new task, along a plan from rst_plan.c; every task is seized and
  * its state restored by the state restorers (src/rst_state.h); then all are
@@ -25,6 +26,7 @@ struct restore_opts {
 	bool detach;              /* return once the tree runs; print the root PID */
 	const char *pidfile;      /* write the root PID there */
 	bool pidns;               /* into a new PID namespace (also if the root was an init) */
+	bool pidns_auto;          /* into a new PID namespace only if a PID is taken here */
 	enum rst_pid_method method;
 	const char *const *inherit_fds;   /* --inherit-fd "fd[N]:KEY" (files.h) */
 	size_t nr_inherit_fds;

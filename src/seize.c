@@ -337,7 +337,7 @@ void seize_release(struct pstree *tree, enum seize_release_mode mode)
 	}
 }
 
-int seize_check_root(pid_t root)
+int seize_check_root(pid_t root, bool kill_after)
 {
 	struct proc_stat st;
 	pid_t p = getpid();
@@ -348,11 +348,17 @@ int seize_check_root(pid_t root)
 		pr_err("no process %d: %s", root, ret == -ENOENT ? "no such process" : errstr(ret));
 		return ret == -ENOENT ? -ESRCH : ret;
 	}
-	if (root == 1) {
-		pr_err("refusing to dump PID 1 of minicr's own PID namespace");
+	/* Killing the init kills its namespace, minicr in it. Left running,
+	 * the init of a namespace minicr entered (setns: not its ancestor) is
+	 * a tree like any other. */
+	if (root == 1 && kill_after) {
+		pr_err("refusing to dump PID 1 of minicr's own PID namespace: killing it "
+		       "would kill minicr too; --leave-running dumps it and lets it run");
 		return -EPERM;
 	}
-	while (p > 1) {
+	/* Up to PID 1 included: a minicr that entered the namespace has a
+	 * parent outside it, seen as 0. */
+	while (p > 0) {
 		if (p == root) {
 			pr_err("refusing to dump %d: the tree would contain minicr itself (%s)",
 			       root, p == getpid() ? "it is minicr" : "it is an ancestor of minicr");

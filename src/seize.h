@@ -19,8 +19,9 @@ enum seize_release_mode {
 
 void seize_release(struct pstree *tree, enum seize_release_mode mode);
 
-/* Refuse roots minicr must not freeze: PID 1, minicr or one of its
- * ancestors (freezing those would freeze minicr itself). */
-int seize_check_root(pid_t root);
+/* Refuse roots minicr must not freeze: minicr or one of its ancestors
+ * (freezing those would freeze minicr itself), and PID 1 if the tree is
+ * to be killed after the dump (kill_after). */
+int seize_check_root(pid_t root, bool kill_after);
 
 #endif

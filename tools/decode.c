@@ -30,13 +30,29 @@
 /* JSON spells bytes as hex and adds keys, so allow well over IMG_MAX_FILE. */
 #define JSON_MAX ((size_t)IMG_MAX_FILE * 4)
 
+/* One help text per command, printed by "minicr-decode CMD --help" and
+ * after a usage error of that command; usage() lists them all. */
+static const char decode_help[] =
+	"usage: minicr-decode decode FILE [--pretty]\n"
+	"  print the image FILE as JSON (field names from the .proto schemas)\n"
+	"  --pretty    indented, one field a line\n";
+static const char encode_help[] =
+	"usage: minicr-decode encode JSON -o FILE\n"
+	"  turn JSON from decode (a file, or - for stdin) back into the image FILE;\n"
+	"  decode then encode gives a byte-identical file\n"
+	"  -o FILE     the image to write\n";
+static const char show_help[] =
+	"usage: minicr-decode show DIR\n"
+	"  the tree dumped into DIR like ps: PID PPID PGID SID STATE THREADS COMMAND\n";
+static const char info_help[] =
+	"usage: minicr-decode info FILE\n"
+	"  the image type of FILE and its number of entries\n";
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: minicr-decode decode FILE [--pretty]\n"
-		"       minicr-decode encode JSON -o FILE    (JSON may be - for stdin)\n"
-		"       minicr-decode show DIR\n"
-		"       minicr-decode info FILE\n");
+	fprintf(f, "%s%s%s%s"
+		"minicr-decode COMMAND --help: that command only\n",
+		decode_help, encode_help, show_help, info_help);
 }
 
 /* A full disk or closed pipe must not look like success. */
@@ -764,11 +780,12 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(int argc, char **argv);
+		const char *help;
 	} cmds[] = {
-		{ "decode", cmd_decode },
-		{ "encode", cmd_encode },
-		{ "show", cmd_show },
-		{ "info", cmd_info },
+		{ "decode", cmd_decode, decode_help },
+		{ "encode", cmd_encode, encode_help },
+		{ "show", cmd_show, show_help },
+		{ "info", cmd_info, info_help },
 	};
 	int ret;
 
@@ -780,9 +797,13 @@ int main(int argc, char **argv)
 	for (size_t i = 0; argc >= 2 && i < ARRAY_SIZE(cmds); i++) {
 		if (strcmp(argv[1], cmds[i].name))
 			continue;
+		if (argc == 3 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
+			fputs(cmds[i].help, stdout);
+			return 0;
+		}
 		ret = cmds[i].fn(argc - 2, argv + 2);
 		if (ret == EXIT_USAGE)
-			usage(stderr);
+			fputs(cmds[i].help, stderr);
 		return ret;
 	}
 	usage(stderr);

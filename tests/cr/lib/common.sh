@@ -131,6 +131,20 @@ decoded() { "$MINICR_DECODE" decode "$1"; }
 
 # ---- fault and bad-input scenarios ----
 
+# take_pid PID: start `tail` at PID through ns_last_pid (a PID a restore
+# needs, taken); sets HOLDER, killed at the end like the workloads.
+take_pid() {
+	local last
+	last=$(cat /proc/sys/kernel/ns_last_pid)
+	echo $(($1 - 1)) >/proc/sys/kernel/ns_last_pid
+	spawn_clean tail -f /dev/null
+	HOLDER=$SPAWN_PID
+	STARTED+=("$HOLDER")
+	echo $((last + 50)) >/proc/sys/kernel/ns_last_pid
+	[[ $HOLDER == "$1" ]] || fail "could not take PID $1 (got $HOLDER)"
+	wait_until 5 is_comm "$HOLDER" tail
+}
+
 # small_tree: start `bash` with two `sleep 1000` children (3 tasks) as a
 # host workload; sets ROOT, DUMP_PID and TREE (the PIDs), once all are up.
 small_tree() {

@@ -72,15 +72,9 @@ bump(d); json.dump(d, sys.stdout)" >inv.json && "$1" encode inv.json -o inventor
 	if [[ $FLAVOR == host ]]; then
 		# A PID in the middle of the tree is taken (with each PID method):
 		# `tail` gets it through ns_last_pid.
-		local last holder m kid=${TREE[1]}
-		last=$(cat /proc/sys/kernel/ns_last_pid)
-		echo $((kid - 1)) >/proc/sys/kernel/ns_last_pid
-		spawn_clean tail -f /dev/null
-		holder=$SPAWN_PID
-		STARTED+=("$holder")
-		echo $((last + 50)) >/proc/sys/kernel/ns_last_pid
-		[[ $holder == "$kid" ]] || fail "could not take PID $kid (got $holder)"
-		wait_until 5 is_comm "$holder" tail
+		local holder m kid=${TREE[1]}
+		take_pid "$kid"
+		holder=$HOLDER
 		local -a tree=("${TREE[@]}")
 		TREE=("${TREE[0]}" "${TREE[@]:2}")   # PID $kid is tail's now
 		for m in clone3 ns_last_pid; do

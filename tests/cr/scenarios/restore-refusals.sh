@@ -14,7 +14,7 @@ refused() {   # refused WHAT PATTERN
 
 RARGS=()
 scenario_main() {
-	local last holder m
+	local holder m
 	echo "data" >"$S/data"
 	cp /bin/sleep "$S/mysleep"
 	# fd 3 open on $S/data, the binary mapped from $S/mysleep
@@ -26,14 +26,8 @@ scenario_main() {
 	wait_gone "$ROOT"
 	move_images
 
-	last=$(cat /proc/sys/kernel/ns_last_pid)
-	echo $((ROOT - 1)) >/proc/sys/kernel/ns_last_pid
-	spawn_clean tail -f /dev/null
-	holder=$SPAWN_PID
-	STARTED+=("$holder")
-	echo $((last + 50)) >/proc/sys/kernel/ns_last_pid
-	[[ $holder == "$ROOT" ]] || fail "could not take PID $ROOT (got $holder)"
-	wait_until 5 is_comm "$holder" tail
+	take_pid "$ROOT"
+	holder=$HOLDER
 	TREE=()
 	for m in clone3 ns_last_pid; do
 		RARGS=(--pid-method=$m)
