@@ -952,13 +952,7 @@ static int read_files_img(struct files_rst *r)
 			cap = nc;
 		}
 		f = &r->files[r->nr_files++];
-		f->fe = fe;
-		f->ctl_fd = -1;
-		f->ready = false;
-		f->posted = false;
-		f->inherited = false;
-		f->stand_in = false;
-		f->ops = NULL;
+		*f = (struct rst_file){ .fe = fe, .ctl_fd = -1 };
 		if (fe->kind == FD_KIND__FD_EXTERNAL) {
 			if (!fe->external) {
 				pr_err("files.img: external file %u without a key", fe->id);
