@@ -113,7 +113,7 @@ static void put(int fd, const char *buf, size_t n)
 	}
 }
 
-static void to_stderr(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void to_stderr(const char *fmt, va_list ap)
 {
 	char buf[LOG_LINE_MAX];
 	size_t n = 0;

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "progress.h"
 
+__attribute__((format(printf, 5, 6)))
 static size_t fmt_line(char *buf, size_t len, uint64_t us, pid_t task, const char *fmt, ...)
 {
 	va_list ap;

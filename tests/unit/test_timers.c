@@ -67,8 +67,8 @@ static void test_parse_broken(void **state)
 	static const char *bad[] = {
 		"signal: 14/0\nID: 0\n",                                        /* before ID: */
 		"ID: 0\nsignal: 14/0\nnotify: signal/pid.1\n",                  /* no ClockID: */
-		"ID: 0\nsignal: 14/0\nClockID: 1\nID: 1\nsignal: 14/0\n"
-		"notify: signal/pid.1\nClockID: 1\n",                           /* first lacks notify */
+		("ID: 0\nsignal: 14/0\nClockID: 1\nID: 1\nsignal: 14/0\n"
+		 "notify: signal/pid.1\nClockID: 1\n"),                          /* first lacks notify */
 		"ID: x\nsignal: 14/0\nnotify: signal/pid.1\nClockID: 1\n",
 		"ID: -1\nsignal: 14/0\nnotify: signal/pid.1\nClockID: 1\n",
 		"ID: 0\nsignal: 14/zz\nnotify: signal/pid.1\nClockID: 1\n",
