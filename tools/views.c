@@ -43,20 +43,31 @@ void views_open_flags(uint32_t flags, bool cloexec, char *buf, size_t len)
 		{ O_CLOEXEC, "O_CLOEXEC" }, { O_PATH, "O_PATH" },
 	};
 	static const char *const acc[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
+	char hex[16];
 	size_t n;
 
 	if (cloexec)
 		flags |= O_CLOEXEC;
 	n = snprintf(buf, len, "%s", acc[flags & O_ACCMODE]);
 	flags &= ~(uint32_t)O_ACCMODE;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && n < len; i++) {
-		if ((flags & names[i].mask) != names[i].mask)
-			continue;
-		n += snprintf(buf + n, len - n, "|%s", names[i].name);
-		flags &= ~names[i].mask;
+	for (size_t i = 0; i <= sizeof(names) / sizeof(names[0]) && n < len; i++) {
+		const char *name = hex;
+
+		if (i < sizeof(names) / sizeof(names[0])) {
+			if ((flags & names[i].mask) != names[i].mask)
+				continue;
+			name = names[i].name;
+			flags &= ~names[i].mask;
+		} else if (flags) {
+			snprintf(hex, sizeof(hex), "0x%x", flags);
+		} else {
+			break;
+		}
+		/* Whole names only: a cut one would name another flag. */
+		if (n + 1 + strlen(name) >= len)
+			break;
+		n += snprintf(buf + n, len - n, "|%s", name);
 	}
-	if (flags && n < len)
-		snprintf(buf + n, len - n, "|0x%x", flags);
 }
 
 void views_prot(uint32_t prot, char buf[4])
@@ -522,8 +533,18 @@ static void put_unix(FILE *f, const struct fdview *v, const UnixSkEntry *u)
 	} else if (u->has_peer_ino) {
 		fprintf(f, " peer unix:[%u] (not in the tree)", u->peer_ino);
 	}
-	if (u->n_queue)
-		fprintf(f, " (%zu queued)", u->n_queue);
+	if (u->n_queue) {
+		uint64_t bytes = 0;
+
+		for (size_t i = 0; i < u->n_queue; i++)
+			bytes += u->queue[i].len;
+		/* A stream queue is one entry: only records have a count. */
+		if (u->type == SOCK_STREAM)
+			fprintf(f, " (%llu bytes queued)", (unsigned long long)bytes);
+		else
+			fprintf(f, " (%zu messages, %llu bytes queued)", u->n_queue,
+				(unsigned long long)bytes);
+	}
 }
 
 static void put_inet_addr(FILE *f, uint32_t family, const ProtobufCBinaryData *a, uint32_t port)

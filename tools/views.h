@@ -30,7 +30,7 @@ int views_mems(int argc, char **argv);
 
 /* O_* names of the FileEntry.flags of a file ("O_RDWR|O_APPEND"), with
  * O_CLOEXEC added for a cloexec fd; bits without a name as hex. Always
- * NUL-terminated; len 256 holds every name. */
+ * NUL-terminated, with whole names only; len 256 holds every name. */
 void views_open_flags(uint32_t flags, bool cloexec, char *buf, size_t len);
 
 /* "rwx" of PROT_* bits, as /proc/PID/maps prints them. */
