@@ -58,33 +58,66 @@ void tree_free(struct tree *tr)
 	free(tr->by_pid);
 }
 
-int tree_load(const char *path, struct tree *tr)
+void msgs_free(struct msgs *ms)
 {
+	for (size_t i = 0; i < ms->n; i++)
+		protobuf_c_message_free_unpacked(ms->m[i], NULL);
+	free(ms->m);
+	ms->m = NULL;
+	ms->n = 0;
+}
+
+int imgset_read_all(int dirfd, const char *name, const struct img_type *type, struct msgs *ms)
+{
+	ProtobufCMessage *msg, **nm;
 	struct img_reader r;
-	ProtobufCMessage *msg;
 	size_t cap = 0;
-	struct task *nt;
 	int ret;
 
-	if (img_reader_open(AT_FDCWD, path, &img_types[IMG_PSTREE], &r))
+	if (img_reader_open(dirfd, name, type, &r))
 		return -EBADMSG;
 	while ((ret = img_reader_next(&r, &msg)) > 0) {
-		if (tr->nr == cap) {
+		if (ms->n == cap) {
 			cap = cap ? cap * 2 : 64;
-			nt = realloc(tr->t, cap * sizeof(*nt));
-			if (!nt) {
+			nm = realloc(ms->m, cap * sizeof(*nm));
+			if (!nm) {
 				protobuf_c_message_free_unpacked(msg, NULL);
 				ret = -ENOMEM;
+				pr_err("%s: %s", r.path, errstr(ret));
 				break;
 			}
-			tr->t = nt;
+			ms->m = nm;
 		}
-		tr->t[tr->nr++] = (struct task){ .ps = (PstreeEntry *)msg, .core = NULL, .parent = -1,
-						 .first_child = -1, .last_child = -1,
-						 .next_sibling = -1 };
+		ms->m[ms->n++] = msg;
 	}
 	img_reader_close(&r);
 	return ret;
+}
+
+int tree_load(const char *path, struct tree *tr)
+{
+	struct msgs ms = { 0 };
+	int ret;
+
+	ret = imgset_read_all(AT_FDCWD, path, &img_types[IMG_PSTREE], &ms);
+	if (!ret) {
+		tr->t = malloc((ms.n ? ms.n : 1) * sizeof(*tr->t));
+		ret = tr->t ? 0 : -ENOMEM;
+		if (ret)
+			pr_err("%s: %s", path, errstr(ret));
+	}
+	if (ret) {
+		msgs_free(&ms);
+		return ret;
+	}
+	/* The tree owns the entries from here. */
+	for (size_t i = 0; i < ms.n; i++)
+		tr->t[i] = (struct task){ .ps = (PstreeEntry *)ms.m[i], .core = NULL, .parent = -1,
+					  .first_child = -1, .last_child = -1,
+					  .next_sibling = -1 };
+	tr->nr = ms.n;
+	free(ms.m);
+	return 0;
 }
 
 int tree_link(const char *path, struct tree *tr)
@@ -248,7 +281,8 @@ int imgset_open(const char *dir, struct imgset *s)
 	}
 	for (size_t i = 0; i < s->tr.nr && !ret; i++)
 		ret = read_core(dir, s->tr.t[i].ps->pid, &s->tr.t[i].core);
-	if (ret == -ENOMEM)
+	/* tree_load() and read_core() report their own. */
+	if (ret == -ENOMEM && !s->order)
 		pr_err("%s: %s", s->pstree_path, errstr(ret));
 	return ret;
 }

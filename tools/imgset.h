@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "core.pb-c.h"
+#include "imgtypes.h"
 #include "pstree.pb-c.h"
 
 /* Exit status of a minicr-decode command given bad arguments. */
@@ -31,6 +32,17 @@ struct tree {
 	size_t nr;
 	long *by_pid;           /* indices sorted by pid, for lookups */
 };
+
+/* Every entry of an image, in order. */
+struct msgs {
+	ProtobufCMessage **m;
+	size_t n;
+};
+
+/* Append every entry of image name (relative to dirfd, of the given type)
+ * to ms; 0, -EBADMSG or -ENOMEM, reported with the path. */
+int imgset_read_all(int dirfd, const char *name, const struct img_type *type, struct msgs *ms);
+void msgs_free(struct msgs *ms);
 
 /* pstree.img at path -> tr (tasks in image order, not linked yet). */
 int tree_load(const char *path, struct tree *tr);

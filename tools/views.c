@@ -100,27 +100,10 @@ uint64_t views_run_pages(PagemapEntry *const *runs, size_t n, uint64_t start, ui
 
 /* ---- reading images ---- */
 
-struct msgs {
-	ProtobufCMessage **m;
-	size_t n;
-};
-
-static void msgs_free(struct msgs *ms)
-{
-	for (size_t i = 0; i < ms->n; i++)
-		protobuf_c_message_free_unpacked(ms->m[i], NULL);
-	free(ms->m);
-	ms->m = NULL;
-	ms->n = 0;
-}
-
 /* Every entry of the image (kind, id) of the set. */
 static int read_entries(const struct imgset *s, enum img_kind kind, uint64_t id, struct msgs *ms)
 {
 	char name[NAME_MAX + 1];
-	ProtobufCMessage *msg, **nm;
-	struct img_reader r;
-	size_t cap = 0;
 	int ret;
 
 	ret = img_file_name(kind, id, name, sizeof(name));
@@ -128,24 +111,8 @@ static int read_entries(const struct imgset *s, enum img_kind kind, uint64_t id,
 		pr_err("%s: image name for %llu: %s", s->dir, (unsigned long long)id, errstr(ret));
 		return ret;
 	}
-	if (img_reader_open(s->dirfd, name, &img_types[kind], &r))
-		return -EBADMSG;
-	while ((ret = img_reader_next(&r, &msg)) > 0) {
-		if (ms->n == cap) {
-			cap = cap ? cap * 2 : 16;
-			nm = realloc(ms->m, cap * sizeof(*nm));
-			if (!nm) {
-				protobuf_c_message_free_unpacked(msg, NULL);
-				ret = -ENOMEM;
-				pr_err("%s/%s: %s", s->dir, name, errstr(ret));
-				break;
-			}
-			ms->m = nm;
-		}
-		ms->m[ms->n++] = msg;
-	}
-	img_reader_close(&r);
-	return ret < 0 ? -EBADMSG : 0;
+	ret = imgset_read_all(s->dirfd, name, &img_types[kind], ms);
+	return ret == -ENOMEM ? ret : ret ? -EBADMSG : 0;
 }
 
 /* ---- aligned text tables ---- */
@@ -343,40 +310,46 @@ out:
 	return ret;
 }
 
-/* Parses "DIR" or "DIR --json" (either order). */
-static int view_args(int argc, char **argv, bool allow_json, const char **dir, bool *json)
+/* A view's command: "DIR", or "DIR --json" (either order) where allowed;
+ * fn prints the view of the opened set. */
+static int view_main(int argc, char **argv, bool allow_json,
+		     int (*fn)(const struct imgset *s, bool json))
 {
-	*dir = NULL;
-	*json = false;
+	const char *dir = NULL;
+	struct imgset s;
+	bool json = false;
+	int ret;
+
 	for (int i = 0; i < argc; i++) {
 		if (allow_json && !strcmp(argv[i], "--json"))
-			*json = true;
-		else if (!*dir && argv[i][0] && argv[i][0] != '-')
-			*dir = argv[i];
+			json = true;
+		else if (!dir && argv[i][0] && argv[i][0] != '-')
+			dir = argv[i];
 		else
 			return EXIT_USAGE;
 	}
-	return *dir ? 0 : EXIT_USAGE;
-}
-
-int views_show(int argc, char **argv)
-{
-	struct imgset s;
-	const char *dir;
-	bool json;
-	int ret;
-
-	if (view_args(argc, argv, true, &dir, &json))
+	if (!dir)
 		return EXIT_USAGE;
 	ret = imgset_open(dir, &s);
-	if (!ret && json)
-		ret = show_json(&s);
-	else if (!ret)
-		show_print(&s);
+	if (!ret)
+		ret = fn(&s, json);
 	imgset_close(&s);
 	if (flush_stdout())
 		ret = -EIO;
 	return ret ? 1 : 0;
+}
+
+static int show_fn(const struct imgset *s, bool json)
+{
+	if (json)
+		return show_json(s);
+	show_print(s);
+	return 0;
+}
+
+int views_show(int argc, char **argv)
+{
+	return view_main(argc, argv, true, show_fn);
 }
 
 /* ---- fds ---- */
@@ -706,26 +679,22 @@ static int fds_task_fn(FILE *out, const void *arg, long ti)
 	return fds_task(out, arg, ti);
 }
 
-int views_fds(int argc, char **argv)
+static int fds_fn(const struct imgset *s, bool json)
 {
-	struct fdview v = { 0 };
-	struct imgset s;
-	const char *dir;
-	bool json;
+	struct fdview v;
 	int ret;
 
-	if (view_args(argc, argv, false, &dir, &json))
-		return EXIT_USAGE;
-	ret = imgset_open(dir, &s);
+	(void)json;
+	ret = fdview_load(s, &v);
 	if (!ret)
-		ret = fdview_load(&s, &v);
-	if (!ret)
-		ret = run_view(&s, &v, fds_task_fn);
+		ret = run_view(s, &v, fds_task_fn);
 	fdview_free(&v);
-	imgset_close(&s);
-	if (flush_stdout())
-		ret = -EIO;
-	return ret ? 1 : 0;
+	return ret;
+}
+
+int views_fds(int argc, char **argv)
+{
+	return view_main(argc, argv, false, fds_fn);
 }
 
 /* ---- mems ---- */
@@ -856,20 +825,13 @@ out:
 	return ret;
 }
 
+static int mems_fn(const struct imgset *s, bool json)
+{
+	(void)json;
+	return run_view(s, s, mems_task);
+}
+
 int views_mems(int argc, char **argv)
 {
-	struct imgset s;
-	const char *dir;
-	bool json;
-	int ret;
-
-	if (view_args(argc, argv, false, &dir, &json))
-		return EXIT_USAGE;
-	ret = imgset_open(dir, &s);
-	if (!ret)
-		ret = run_view(&s, &s, mems_task);
-	imgset_close(&s);
-	if (flush_stdout())
-		ret = -EIO;
-	return ret ? 1 : 0;
+	return view_main(argc, argv, false, mems_fn);
 }

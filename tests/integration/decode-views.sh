@@ -7,6 +7,7 @@
 #    and a unix socketpair between a parent and a child (each end names the
 #    task and fd of the other, and the data queued), minicr-test-memflags'
 #    16-page lock-on-fault mapping with 2 pages touched (2 dumped, 14 not);
+#  - a damaged set gives exit 1, the file named, and no partial output;
 #  - on every set: each VMA's pages are dumped + not dumped, the totals
 #    agree with pagemap-PID.img and pages-PID.img, and show --json is valid
 #    JSON saying what show says.
@@ -89,6 +90,20 @@ check_mems() {
 	ok "$(basename "$1"): mems rows and totals agree with the pagemap and pages images"
 }
 
+# link_ino PID FD: the inode in /proc/PID/fd/FD's "pipe:[INO]" or "socket:[INO]".
+link_ino() {
+	local t
+	t=$(readlink "/proc/$1/fd/$2")
+	t=${t#*:[}
+	echo "${t%]}"
+}
+
+# dump_set NAME PID: dump the tree of PID into $WORK/NAME.
+dump_set() {
+	"$MINICR" dump -D "$WORK/$1" "$2" >"$WORK/dump.log" 2>&1 ||
+		{ cat "$WORK/dump.log" >&2; fail "dump of $1 failed"; }
+}
+
 # ---- the reference set ----
 for v in fds mems; do
 	out=$(view "$REF" $v)
@@ -97,6 +112,22 @@ for v in fds mems; do
 done
 check_show_json "$REF"
 check_mems "$REF"
+
+# A damaged set: exit 1, a message naming the file, and no half output.
+# bad_view VIEW FILE: run VIEW on the copy of the reference set.
+bad_view() {
+	local rc=0
+	"$MINICR_DECODE" "$1" "$WORK/bad" >"$WORK/bad.out" 2>"$WORK/bad.err" || rc=$?
+	((rc == 1)) || fail "$1 of a set with a bad $2: exit $rc, want 1"
+	[[ ! -s "$WORK/bad.out" ]] || fail "$1 of a set with a bad $2 printed: $(head -3 "$WORK/bad.out")"
+	grep -q "$2" "$WORK/bad.err" || fail "$1: the message does not name $2: $(cat "$WORK/bad.err")"
+	ok "$1 of a set with a bad $2: $(cat "$WORK/bad.err")"
+}
+cp -r "$REF" "$WORK/bad"
+head -c 9 "$REF/fds-5.img" >"$WORK/bad/fds-5.img"
+bad_view fds fds-5.img
+rm "$WORK/bad/pagemap-6.img"
+bad_view mems pagemap-6.img
 
 # ---- minicr-test-tree, stdout and stderr appended to a file ----
 SPAWN_OUT=$WORK/tree.out spawn_clean "$MINICR_TEST_TREE" --ready "$WORK/tree.ready"
@@ -109,8 +140,7 @@ zombie=$(for p in $(tree_pids "$root"); do
 	if [[ "$(cat "/proc/$p/comm")" == zombie-exit7 ]]; then echo "$p"; fi
 done)
 [[ -n "$zombie" ]] || fail "no zombie-exit7 in the tree"
-"$MINICR" dump -D "$WORK/tree" "$root" >"$WORK/dump.log" 2>&1 ||
-	{ cat "$WORK/dump.log" >&2; fail "dump of the tree failed"; }
+dump_set tree "$root"
 f=$(view "$WORK/tree" fds)
 want_row "$f" "$root" 0 "0 chr O_RDONLY|O_LARGEFILE 0 /dev/null"
 want_row "$f" "$root" 1 "1 reg O_WRONLY|O_APPEND|O_LARGEFILE $pos $WORK/tree.out"
@@ -121,7 +151,6 @@ ok "the zombie has no files and no memory"
 check_show_json "$WORK/tree"
 check_mems "$WORK/tree"
 
-# link PID FD: what /proc/PID/fd/FD points to.
 # fd_on PID TARGET: the fd of PID open on TARGET (e.g. pipe:[123]).
 fd_on() {
 	local l
@@ -148,19 +177,24 @@ other_end() {
 	return 1
 }
 
+# start_wl NAME CMD...: start a workload whose directory is $WORK/wl-NAME
+# and wait until it writes ready there.
+start_wl() {
+	local d=$WORK/wl-$1
+	shift
+	mkdir -p "$d"
+	SPAWN_OUT=$d/log spawn_clean "$@"
+	disown "$SPAWN_PID"
+	TREES+=("$SPAWN_PID")
+	wait_for_file "$d/ready" 20 || { cat "$d/log" >&2; fail "$1 not ready"; }
+}
+
 # ---- a pipe between a parent and a child, 1000 bytes queued ----
-mkdir -p "$WORK/wl-pipe"
-SPAWN_OUT=$WORK/wl-pipe/log spawn_clean "$MINICR_TEST_PIPES" --dir "$WORK/wl-pipe"
-disown "$SPAWN_PID"
-TREES+=("$SPAWN_PID")
-wait_for_file "$WORK/wl-pipe/ready" 20 || { cat "$WORK/wl-pipe/log" >&2; fail "pipes not ready"; }
+start_wl pipe "$MINICR_TEST_PIPES" --dir "$WORK/wl-pipe"
 read -r parent child <"$WORK/wl-pipe/ready"
 read -r pfd cfd < <(other_end "$parent" "$child" pipe) || fail "no pipe between $parent and $child"
-ino=$(readlink "/proc/$parent/fd/$pfd")
-ino=${ino#pipe:[}
-ino=${ino%]}
-"$MINICR" dump -D "$WORK/pipe" "$parent" >"$WORK/dump.log" 2>&1 ||
-	{ cat "$WORK/dump.log" >&2; fail "dump of the pipes failed"; }
+ino=$(link_ino "$parent" "$pfd")
+dump_set pipe "$parent"
 f=$(view "$WORK/pipe" fds)
 want_row "$f" "$parent" "$pfd" \
 	"$pfd pipe O_RDONLY 0 pipe:[$ino] other end: task $child fd $cfd (1000 bytes queued)"
@@ -168,20 +202,13 @@ want_row "$f" "$child" "$cfd" "$cfd pipe O_WRONLY|O_NONBLOCK 0 pipe:[$ino] other
 check_mems "$WORK/pipe"
 
 # ---- a unix stream socketpair between a parent and a child ----
-mkdir -p "$WORK/wl-sk"
-SPAWN_OUT=$WORK/wl-sk/log spawn_clean "$MINICR_TEST_SK" --dir "$WORK/wl-sk" --mode stream
-disown "$SPAWN_PID"
-TREES+=("$SPAWN_PID")
-wait_for_file "$WORK/wl-sk/ready" 20 || { cat "$WORK/wl-sk/log" >&2; fail "sockets not ready"; }
+start_wl sk "$MINICR_TEST_SK" --dir "$WORK/wl-sk" --mode stream
 read -r parent child <"$WORK/wl-sk/ready"
-read -r pfd ptarget < <(other_end "$parent" "$child" socket) || fail "no socket in $parent"
-read -r cfd ctarget < <(other_end "$child" "$parent" socket) || fail "no socket in $child"
-pino=${ptarget#socket:[}
-pino=${pino%]}
-cino=${ctarget#socket:[}
-cino=${cino%]}
-"$MINICR" dump -D "$WORK/sk" "$parent" >"$WORK/dump.log" 2>&1 ||
-	{ cat "$WORK/dump.log" >&2; fail "dump of the sockets failed"; }
+read -r pfd _ < <(other_end "$parent" "$child" socket) || fail "no socket in $parent"
+read -r cfd _ < <(other_end "$child" "$parent" socket) || fail "no socket in $child"
+pino=$(link_ino "$parent" "$pfd")
+cino=$(link_ino "$child" "$cfd")
+dump_set sk "$parent"
 f=$(view "$WORK/sk" fds)
 want_row "$f" "$parent" "$pfd" \
 	"$pfd unix_sk O_RDWR 0 unix:[$pino] stream peer unix:[$cino] task $child fd $cfd (1000 bytes queued)"
@@ -189,16 +216,11 @@ want_row "$f" "$child" "$cfd" \
 	"$cfd unix_sk O_RDWR 0 unix:[$cino] stream peer unix:[$pino] task $parent fd $pfd (300 bytes queued)"
 
 # ---- a 16-page lock-on-fault mapping with 2 pages touched ----
-mkdir -p "$WORK/wl-mem"
-SPAWN_OUT=$WORK/wl-mem/log spawn_clean "$MINICR_TEST_MEMFLAGS" "$WORK/wl-mem"
-disown "$SPAWN_PID"
-TREES+=("$SPAWN_PID")
+start_wl mem "$MINICR_TEST_MEMFLAGS" "$WORK/wl-mem"
 pid=$SPAWN_PID
-wait_for_file "$WORK/wl-mem/ready" 20 || { cat "$WORK/wl-mem/log" >&2; fail "memflags not ready"; }
 range=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { r = $1 } /^VmFlags:/ && / lf/ { print r; exit }' "/proc/$pid/smaps")
 [[ -n "$range" ]] || fail "no lock-on-fault VMA in $pid"
-"$MINICR" dump -D "$WORK/mem" "$pid" >"$WORK/dump.log" 2>&1 ||
-	{ cat "$WORK/dump.log" >&2; fail "dump of memflags failed"; }
+dump_set mem "$pid"
 m=$(view "$WORK/mem" mems)
 want_row "$m" "$pid" "$range" "$range 64 rw- private 16 2 14 [anon]"
 check_mems "$WORK/mem"
