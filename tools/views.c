@@ -391,6 +391,8 @@ static const FileEntry *find_file(const struct fdview *v, uint32_t id)
 {
 	FileEntry key = { .id = id }, *kp = &key, **f;
 
+	if (!v->files.n)
+		return NULL;
 	f = bsearch(&kp, v->files.m, v->files.n, sizeof(*v->files.m), cmp_file_id);
 	return f ? *f : NULL;
 }
@@ -414,7 +416,8 @@ static int fdview_load(const struct imgset *s, struct fdview *v)
 	ret = read_entries(s, IMG_FILE_DESCS, 0, &v->files);
 	if (ret)
 		return ret;
-	qsort(v->files.m, v->files.n, sizeof(*v->files.m), cmp_file_id);
+	if (v->files.n)         /* an empty files.img leaves m NULL */
+		qsort(v->files.m, v->files.n, sizeof(*v->files.m), cmp_file_id);
 	v->fds = calloc(s->tr.nr ? s->tr.nr : 1, sizeof(*v->fds));
 	if (!v->fds)
 		goto nomem;
