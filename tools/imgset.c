@@ -91,7 +91,7 @@ int imgset_read_all(int dirfd, const char *name, const struct img_type *type, st
 		ms->m[ms->n++] = msg;
 	}
 	img_reader_close(&r);
-	return ret;
+	return ret == -ENOMEM || !ret ? ret : -EBADMSG;
 }
 
 int tree_load(const char *path, struct tree *tr)

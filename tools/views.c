@@ -111,8 +111,7 @@ static int read_entries(const struct imgset *s, enum img_kind kind, uint64_t id,
 		pr_err("%s: image name for %llu: %s", s->dir, (unsigned long long)id, errstr(ret));
 		return ret;
 	}
-	ret = imgset_read_all(s->dirfd, name, &img_types[kind], ms);
-	return ret == -ENOMEM ? ret : ret ? -EBADMSG : 0;
+	return imgset_read_all(s->dirfd, name, &img_types[kind], ms);
 }
 
 /* ---- aligned text tables ---- */
@@ -354,10 +353,9 @@ int views_show(int argc, char **argv)
 
 /* ---- fds ---- */
 
-/* Who holds a file: the task (index in the tree) and its fd. */
+/* Who holds a file: the task and its fd. */
 struct holder {
 	uint32_t file_id;
-	long task;
 	int pid, fd;
 };
 
@@ -437,7 +435,7 @@ static int fdview_load(const struct imgset *s, struct fdview *v)
 			const FdEntry *fe = (const FdEntry *)v->fds[i].m[k];
 
 			v->holders[v->nr_holders++] = (struct holder){
-				.file_id = fe->file_id, .task = i, .pid = s->tr.t[i].ps->pid,
+				.file_id = fe->file_id, .pid = s->tr.t[i].ps->pid,
 				.fd = fe->fd };
 		}
 	}
