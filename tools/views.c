@@ -573,6 +573,9 @@ static void put_object(FILE *f, const struct fdview *v, const FileEntry *fe)
 		return;
 	case FD_KIND__FD_EXTERNAL:
 		fprintf(f, "external %s", fe->external ? fe->external : "?");
+		/* A pipe end whose other end is outside the tree. */
+		if (fe->pipe && fe->pipe->has_data_len && fe->pipe->data_len)
+			fprintf(f, " (%llu bytes queued)", (unsigned long long)fe->pipe->data_len);
 		return;
 	case FD_KIND__FD_EPOLL:
 		fputs("epoll", f);
