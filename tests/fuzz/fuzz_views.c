@@ -7,6 +7,7 @@
  *
  * Besides no crash, leak or undefined behaviour: a view exits 0 or 1
  * (never usage), and 0 for the unchanged set. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -48,6 +49,25 @@ static void put_file(const char *name, const uint8_t *data, size_t size)
 	FUZZ_CHECK(fd >= 0 && write_all(fd, data, size) == 0 && close(fd) == 0);
 }
 
+/* libFuzzer ends with exit(), also after a failed check: no directory
+ * left behind in /tmp. */
+static void remove_set(void)
+{
+	char path[128];
+	struct dirent *de;
+	DIR *d = opendir(set_dir);
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", set_dir, de->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(set_dir);
+}
+
 static int run_views(void)
 {
 	static char json[] = "--json";
@@ -83,6 +103,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	snprintf(set_dir, sizeof(set_dir), "/tmp/minicr-fuzz-views.XXXXXX");
 	FUZZ_CHECK(mkdtemp(set_dir));
+	FUZZ_CHECK(atexit(remove_set) == 0);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(from, sizeof(from), "%s/%s", MINICR_REF_DIR, names[i]);
 		snprintf(to, sizeof(to), "%s/%s", set_dir, names[i]);
