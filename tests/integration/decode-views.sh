@@ -6,7 +6,9 @@
 #    to a file (fd 1: that path, O_WRONLY|O_APPEND, its position), a pipe
 #    and a unix socketpair between a parent and a child (each end names the
 #    task and fd of the other, and the data queued), minicr-test-memflags'
-#    16-page lock-on-fault mapping with 2 pages touched (2 dumped, 14 not);
+#    16-page lock-on-fault mapping with 2 pages touched (2 dumped, 14 not),
+#    minicr-test-memshare's 16-page memfd mapped shared three times (all
+#    pages in its shmem image);
 #  - a damaged set gives exit 1, the file named, and no partial output;
 #  - on every set: each VMA's pages are dumped + not dumped, the totals
 #    agree with pagemap-PID.img and pages-PID.img, and show --json is valid
@@ -15,9 +17,10 @@ source "$(dirname "$0")/_common.sh"
 : "${MINICR_TEST_PIPES:=$MINICR_BUILD_DIR/tests/workloads/minicr-test-pipes}"
 : "${MINICR_TEST_SK:=$MINICR_BUILD_DIR/tests/workloads/minicr-test-sk}"
 : "${MINICR_TEST_MEMFLAGS:=$MINICR_BUILD_DIR/tests/workloads/minicr-test-memflags}"
+: "${MINICR_TEST_MEMSHARE:=$MINICR_BUILD_DIR/tests/workloads/minicr-test-memshare}"
 enter_pidns "$@"
 setup_work
-for b in "$MINICR_TEST_PIPES" "$MINICR_TEST_SK" "$MINICR_TEST_MEMFLAGS"; do
+for b in "$MINICR_TEST_PIPES" "$MINICR_TEST_SK" "$MINICR_TEST_MEMFLAGS" "$MINICR_TEST_MEMSHARE"; do
 	[[ -x "$b" ]] || fail "missing $b"
 done
 
@@ -178,15 +181,15 @@ other_end() {
 }
 
 # start_wl NAME CMD...: start a workload whose directory is $WORK/wl-NAME
-# and wait until it writes ready there.
+# and wait until it writes ready (or $WL_READY) there.
 start_wl() {
-	local d=$WORK/wl-$1
+	local name=$1 d=$WORK/wl-$1
 	shift
 	mkdir -p "$d"
 	SPAWN_OUT=$d/log spawn_clean "$@"
 	disown "$SPAWN_PID"
 	TREES+=("$SPAWN_PID")
-	wait_for_file "$d/ready" 20 || { cat "$d/log" >&2; fail "$1 not ready"; }
+	wait_for_file "$d/${WL_READY:-ready}" 20 || { cat "$d/log" >&2; fail "$name not ready"; }
 }
 
 # ---- a pipe between a parent and a child, 1000 bytes queued ----
@@ -224,4 +227,25 @@ dump_set mem "$pid"
 m=$(view "$WORK/mem" mems)
 want_row "$m" "$pid" "$range" "$range 64 rw- private 16 2 14 [anon]"
 check_mems "$WORK/mem"
+
+# ---- a 16-page memfd mapped shared by a parent and (twice) its child ----
+WL_READY=ready.parent start_wl shm "$MINICR_TEST_MEMSHARE" "$WORK/wl-shm"
+pid=$SPAWN_PID
+wait_for_file "$WORK/wl-shm/ready.child" 20 || fail "memshare's child not ready"
+child=$(cat "/proc/$pid/task/$pid/children")
+dump_set shm "$pid"
+m=$(view "$WORK/shm" mems)
+n=0
+for p in "$pid" $child; do
+	rows=$(awk -v pid="$p" '/^task / { in_task = ($2 == pid); next }
+		in_task && / \/memfd:pool / { $1 = ""; $1 = $1; print }' "$m")
+	while read -r row; do
+		[[ "$row" =~ ^"64 rw- shared 16 16 0 /memfd:pool (deleted) (pages in shmem-"[0-9]+".img)"$ ]] ||
+			fail "shm.mems: task $p: '$row', want 64 KiB shared, all 16 pages in a shmem image"
+		n=$((n + 1))
+	done <<<"$rows"
+done
+((n == 3)) || fail "shm.mems: $n memfd mappings, want 3 (parent 1, child 2)"
+ok "shm.mems: the memfd's 3 mappings have their 16 pages in the shmem image"
+check_mems "$WORK/shm"
 say "PASS"
