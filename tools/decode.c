@@ -3,12 +3,15 @@
  *   decode FILE [--pretty]   image -> JSON on stdout
  *   encode JSON -o FILE      JSON (a file or "-") -> image, byte-identical
  *                            to the one it was decoded from
- *   show DIR                 the dumped tree, like ps
+ *   show DIR [--json]        the dumped tree, like ps
+ *   fds DIR                  every task's file descriptors
+ *   mems DIR                 every task's mappings and where their pages are
  *   info FILE                "<type> <N> entries"
  *
- * Everything is driven by img_types[] and the protobuf-c descriptors, so a
- * new image type needs no code here. Exit status: 0 ok, 1 bad input (the
- * message names the file and byte offset), 2 usage. */
+ * decode, encode and info are driven by img_types[] and the protobuf-c
+ * descriptors, so a new image type needs no code here; the views of a
+ * whole image set (show, fds, mems) are in views.c. Exit status: 0 ok,
+ * 1 bad input (the message names the file and byte offset), 2 usage. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -18,15 +21,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core.pb-c.h"
 #include "image.h"
+#include "imgset.h"
 #include "imgtypes.h"
 #include "log.h"
 #include "pbjson.h"
-#include "pstree.pb-c.h"
 #include "util.h"
+#include "views.h"
 
-#define EXIT_USAGE 2
 /* JSON spells bytes as hex and adds keys, so allow well over IMG_MAX_FILE. */
 #define JSON_MAX ((size_t)IMG_MAX_FILE * 4)
 
@@ -42,27 +44,26 @@ static const char encode_help[] =
 	"  decode then encode gives a byte-identical file\n"
 	"  -o FILE     the image to write\n";
 static const char show_help[] =
-	"usage: minicr-decode show DIR\n"
-	"  the tree dumped into DIR like ps: PID PPID PGID SID STATE THREADS COMMAND\n";
+	"usage: minicr-decode show DIR [--json]\n"
+	"  the tree dumped into DIR like ps: PID PPID PGID SID STATE THREADS COMMAND\n"
+	"  --json      the same as JSON, children nested in their parent\n";
+static const char fds_help[] =
+	"usage: minicr-decode fds DIR\n"
+	"  per task of DIR: each fd, its kind, O_* flags, position and what it is\n"
+	"  open on (path, pipe or socket with the task and fd of the other end)\n";
+static const char mems_help[] =
+	"usage: minicr-decode mems DIR\n"
+	"  per task of DIR: each mapping, its size, protection, backing, and how\n"
+	"  many of its pages are in the images and how many not\n";
 static const char info_help[] =
 	"usage: minicr-decode info FILE\n"
 	"  the image type of FILE and its number of entries\n";
 
 static void usage(FILE *f)
 {
-	fprintf(f, "%s%s%s%s"
+	fprintf(f, "%s%s%s%s%s%s"
 		"minicr-decode COMMAND --help: that command only\n",
-		decode_help, encode_help, show_help, info_help);
-}
-
-/* A full disk or closed pipe must not look like success. */
-static int flush_stdout(void)
-{
-	if (fflush(stdout) || ferror(stdout)) {
-		pr_err("cannot write to stdout: %s", strerror(errno));
-		return -EIO;
-	}
-	return 0;
+		decode_help, encode_help, show_help, fds_help, mems_help, info_help);
 }
 
 /* ---- opening images ---- */
@@ -514,267 +515,6 @@ static int cmd_info(int argc, char **argv)
 	return flush_stdout() ? 1 : 0;
 }
 
-/* ---- show ---- */
-
-struct task {
-	PstreeEntry *ps;
-	CoreEntry *core;        /* read once the tree is known to be sound */
-	long parent;            /* index in tasks[], -1 for a root */
-	long first_child, last_child, next_sibling;
-	int depth;
-};
-
-struct tree {
-	struct task *t;
-	size_t nr;
-	long *by_pid;           /* indices sorted by pid, for lookups */
-};
-
-static struct tree *cmp_tree;   /* qsort has no context argument */
-
-static int cmp_pid(const void *a, const void *b)
-{
-	int pa = cmp_tree->t[*(const long *)a].ps->pid, pb = cmp_tree->t[*(const long *)b].ps->pid;
-
-	return (pa > pb) - (pa < pb);
-}
-
-static long find_pid(const struct tree *tr, int pid)
-{
-	size_t lo = 0, hi = tr->nr;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int p = tr->t[tr->by_pid[mid]].ps->pid;
-
-		if (p == pid)
-			return tr->by_pid[mid];
-		if (p < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-static void tree_free(struct tree *tr)
-{
-	for (size_t i = 0; i < tr->nr; i++) {
-		protobuf_c_message_free_unpacked(&tr->t[i].ps->base, NULL);
-		if (tr->t[i].core)
-			protobuf_c_message_free_unpacked(&tr->t[i].core->base, NULL);
-	}
-	free(tr->t);
-	free(tr->by_pid);
-}
-
-static int tree_load(const char *path, struct tree *tr)
-{
-	struct img_reader r;
-	ProtobufCMessage *msg;
-	size_t cap = 0;
-	struct task *nt;
-	int ret;
-
-	if (img_reader_open(AT_FDCWD, path, &img_types[IMG_PSTREE], &r))
-		return -EBADMSG;
-	while ((ret = img_reader_next(&r, &msg)) > 0) {
-		if (tr->nr == cap) {
-			cap = cap ? cap * 2 : 64;
-			nt = realloc(tr->t, cap * sizeof(*nt));
-			if (!nt) {
-				protobuf_c_message_free_unpacked(msg, NULL);
-				ret = -ENOMEM;
-				break;
-			}
-			tr->t = nt;
-		}
-		tr->t[tr->nr++] = (struct task){ .ps = (PstreeEntry *)msg, .core = NULL, .parent = -1,
-						 .first_child = -1, .last_child = -1,
-						 .next_sibling = -1 };
-	}
-	img_reader_close(&r);
-	return ret;
-}
-
-/* Link children to parents, keeping pstree.img order among siblings. */
-static int tree_link(const char *path, struct tree *tr)
-{
-	tr->by_pid = malloc((tr->nr ? tr->nr : 1) * sizeof(long));
-	if (!tr->by_pid)
-		return -ENOMEM;
-	for (size_t i = 0; i < tr->nr; i++)
-		tr->by_pid[i] = i;
-	cmp_tree = tr;
-	qsort(tr->by_pid, tr->nr, sizeof(long), cmp_pid);
-	for (size_t i = 1; i < tr->nr; i++) {
-		if (tr->t[tr->by_pid[i]].ps->pid == tr->t[tr->by_pid[i - 1]].ps->pid) {
-			pr_err("%s: PID %d appears twice", path, tr->t[tr->by_pid[i]].ps->pid);
-			return -EBADMSG;
-		}
-	}
-	for (size_t i = 0; i < tr->nr; i++) {
-		struct task *t = &tr->t[i];
-		long p = t->ps->ppid == t->ps->pid ? -1 : find_pid(tr, t->ps->ppid);
-
-		t->parent = p;
-		if (p < 0)
-			continue;
-		if (tr->t[p].last_child >= 0)
-			tr->t[tr->t[p].last_child].next_sibling = i;
-		else
-			tr->t[p].first_child = i;
-		tr->t[p].last_child = i;
-	}
-	return 0;
-}
-
-static char state_letter(int state)
-{
-	switch (state) {
-	case TASK_STATE__TASK_RUNNING:  return 'R';
-	case TASK_STATE__TASK_SLEEPING: return 'S';
-	case TASK_STATE__TASK_STOPPED:  return 'T';
-	case TASK_STATE__TASK_ZOMBIE:   return 'Z';
-	}
-	return '?';
-}
-
-static int read_core(const char *dir, int pid, CoreEntry **core)
-{
-	char name[NAME_MAX + 1], path[PATH_MAX];
-	ProtobufCMessage *msg, *extra;
-	struct img_reader r;
-	int ret;
-
-	img_file_name(IMG_CORE, pid, name, sizeof(name));
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	if (img_reader_open(AT_FDCWD, path, &img_types[IMG_CORE], &r))
-		return -EBADMSG;
-	ret = img_reader_next(&r, &msg);
-	if (ret == 0)
-		pr_err("%s: image has no entry", path);
-	if (ret > 0 && img_reader_next(&r, &extra) != 0) {
-		pr_err("%s: image has more than one entry", path);
-		protobuf_c_message_free_unpacked(msg, NULL);
-		ret = -EBADMSG;
-	}
-	img_reader_close(&r);
-	if (ret <= 0)
-		return -EBADMSG;
-	*core = (CoreEntry *)msg;
-	if ((*core)->pid != pid)
-		pr_warn("%s: records PID %d", path, (*core)->pid);
-	return 0;
-}
-
-/* Depth first from each root, iteratively since a corrupt tree may be
- * deep: order[] gets the task indices in print order, depths set. */
-static int tree_order(const char *path, struct tree *tr, long *order)
-{
-	long *stack = malloc((tr->nr ? tr->nr : 1) * sizeof(long));
-	size_t sp = 0, n = 0;
-
-	if (!stack)
-		return -ENOMEM;
-	for (size_t root = 0; root < tr->nr; root++) {
-		if (tr->t[root].parent >= 0)
-			continue;
-		stack[sp++] = root;
-		while (sp) {
-			long i = stack[--sp];
-			size_t first = sp;
-
-			order[n++] = i;
-			/* Push children reversed so they pop in image order. */
-			for (long c = tr->t[i].first_child; c >= 0; c = tr->t[c].next_sibling) {
-				tr->t[c].depth = tr->t[i].depth + 1;
-				stack[sp++] = c;
-			}
-			for (size_t a = first, b = sp; b > a + 1; a++, b--) {
-				long tmp = stack[a];
-
-				stack[a] = stack[b - 1];
-				stack[b - 1] = tmp;
-			}
-		}
-	}
-	free(stack);
-	if (n != tr->nr) {
-		pr_err("%s: %zu tasks are not reachable from a root (parent cycle)", path, tr->nr - n);
-		return -EBADMSG;
-	}
-	return 0;
-}
-
-static void print_task(const struct task *t)
-{
-	char state[2] = { state_letter(t->core->state), '\0' };
-
-	printf("%7d %7d %7d %7d %-5s %7zu  %*s%s\n", t->ps->pid, t->ps->ppid, t->ps->pgid,
-	       t->ps->sid, state, t->ps->n_threads, t->depth * 2, "", t->core->comm);
-}
-
-/* Everything is read and checked before the first line is printed, so a
- * bad image set gives an error and no partial table. */
-static int tree_print(const char *dir, const char *path, struct tree *tr)
-{
-	long *order = malloc((tr->nr ? tr->nr : 1) * sizeof(long));
-	int ret;
-
-	if (!order)
-		return -ENOMEM;
-	ret = tree_order(path, tr, order);
-	for (size_t i = 0; i < tr->nr && !ret; i++)
-		ret = read_core(dir, tr->t[i].ps->pid, &tr->t[i].core);
-	if (!ret) {
-		printf("%7s %7s %7s %7s %-5s %7s  %s\n",
-		       "PID", "PPID", "PGID", "SID", "STATE", "THREADS", "COMMAND");
-		for (size_t i = 0; i < tr->nr; i++)
-			print_task(&tr->t[order[i]]);
-	}
-	free(order);
-	return ret;
-}
-
-static int cmd_show(int argc, char **argv)
-{
-	char path[PATH_MAX];
-	struct tree tr = { 0 };
-	struct stat st;
-	int ret;
-
-	if (argc != 1)
-		return EXIT_USAGE;
-	if (stat(argv[0], &st)) {
-		pr_err("%s: cannot open image directory: %s", argv[0], strerror(errno));
-		return 1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		pr_err("%s: not a directory", argv[0]);
-		return 1;
-	}
-	if (snprintf(path, sizeof(path), "%s/inventory.img", argv[0]) >= (int)sizeof(path)) {
-		pr_err("%s: %s", argv[0], errstr(-ENAMETOOLONG));
-		return 1;
-	}
-	if (stat(path, &st))
-		pr_warn("%s: missing; the image set may be incomplete", path);
-	snprintf(path, sizeof(path), "%s/pstree.img", argv[0]);
-	ret = tree_load(path, &tr);
-	if (!ret)
-		ret = tree_link(path, &tr);
-	if (!ret)
-		ret = tree_print(argv[0], path, &tr);
-	if (ret == -ENOMEM)
-		pr_err("%s: %s", path, errstr(ret));
-	tree_free(&tr);
-	if (flush_stdout())
-		ret = -EIO;
-	return ret ? 1 : 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -784,7 +524,9 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "decode", cmd_decode, decode_help },
 		{ "encode", cmd_encode, encode_help },
-		{ "show", cmd_show, show_help },
+		{ "show", views_show, show_help },
+		{ "fds", views_fds, fds_help },
+		{ "mems", views_mems, mems_help },
 		{ "info", cmd_info, info_help },
 	};
 	int ret;
