@@ -74,10 +74,11 @@ int cg_prop_index(bool v2, const char *name);
 const char *cg_prop_default(bool v2, int index);
 
 struct cg_dump;
+struct img_out;
 int cgroup_dump_collect(const struct pstree *tree, struct cg_dump **out);
 /* ce->cgroups of task pid (borrowed from d: valid until cgroup_dump_free). */
 void cgroup_dump_task(const struct cg_dump *d, pid_t pid, CoreEntry *ce);
-int cgroup_dump_write(const struct cg_dump *d, int dirfd);
+int cgroup_dump_write(const struct cg_dump *d, struct img_out *out);
 void cgroup_dump_free(struct cg_dump *d);
 
 struct cg_rst;

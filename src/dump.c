@@ -50,6 +50,7 @@ struct dump_session {
 	struct files_dump *files;
 	struct cg_dump *cg;         /* NULL if its collection was refused */
 	int dirfd;                  /* -1 with --dry-run: nothing is written */
+	struct img_out out;         /* on dirfd: every image written, for inventory.img */
 	uint64_t seize_start, frozen_at;
 };
 
@@ -249,12 +250,12 @@ static int collect_core(struct dump_session *s, const struct pstree_task *t)
 	return ret;
 }
 
-static int write_pstree(int dirfd, const struct pstree *tree)
+static int write_pstree(struct img_out *out, const struct pstree *tree)
 {
 	struct img_writer w;
 	int ret;
 
-	ret = img_writer_open(dirfd, IMG_PSTREE, 0, &w);
+	ret = img_writer_open(out, IMG_PSTREE, 0, &w);
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
@@ -284,13 +285,14 @@ static int write_pstree(int dirfd, const struct pstree *tree)
 	return img_writer_commit(&w);
 }
 
-static int write_inventory(int dirfd, const struct pstree *tree)
+static int write_inventory(struct img_out *out, const struct pstree *tree)
 {
 	InventoryEntry ie = INVENTORY_ENTRY__INIT;
 	const struct pstree_task *root = tree->tasks[0];
 	const struct task_info *ri = root->priv;
 	_cleanup_free_ char *boot = NULL;
 	struct utsname u;
+	int ret;
 
 	if (uname(&u) < 0)
 		return -errno;
@@ -310,7 +312,14 @@ static int write_inventory(int dirfd, const struct pstree *tree)
 		boot[strcspn(boot, "\n")] = '\0';
 		ie.boot_id = boot;
 	}
-	return img_write_one(dirfd, IMG_INVENTORY, 0, &ie.base);
+	/* Everything written before is listed: restore checks the whole set
+	 * against it before it uses any of it. */
+	ret = img_out_list(out, &ie);
+	if (ret)
+		return ret;
+	ret = img_write_one(out, IMG_INVENTORY, 0, &ie.base);
+	img_out_unlist(&ie);
+	return ret;
 }
 
 static uint64_t now_us(void)
@@ -323,7 +332,7 @@ static uint64_t now_us(void)
 
 /* frozen_time ends here rather than at the release, which comes after
  * inventory.img, which must be the last image written. */
-static int write_stats(int dirfd, const struct pstree *tree, const struct mem_dump_stats *ms,
+static int write_stats(struct img_out *out, const struct pstree *tree, const struct mem_dump_stats *ms,
 		       uint64_t seize_start, uint64_t frozen_at)
 {
 	DumpStatsEntry se = DUMP_STATS_ENTRY__INIT;
@@ -340,7 +349,7 @@ static int write_stats(int dirfd, const struct pstree *tree, const struct mem_du
 	se.tasks = tree->nr_tasks;
 	for (size_t i = 0; i < tree->nr_tasks; i++)
 		se.threads += tree->tasks[i]->nr_tids;
-	return img_write_one(dirfd, IMG_STATS_DUMP, 0, &se.base);
+	return img_write_one(out, IMG_STATS_DUMP, 0, &se.base);
 }
 
 /* Everything the images will hold that is not read while writing them
@@ -383,19 +392,19 @@ static int write_images(struct dump_session *s)
 	struct mem_dump md;
 	int ret;
 
-	ret = mem_dump_init(&md, dirfd);
+	ret = mem_dump_init(&md, &s->out);
 	if (ret)
 		return ret;
-	ret = s->cg ? cgroup_dump_write(s->cg, dirfd) : 0;
+	ret = s->cg ? cgroup_dump_write(s->cg, &s->out) : 0;
 	if (!ret)
-		ret = files_dump_write(s->files, dirfd);
+		ret = files_dump_write(s->files, &s->out);
 	if (ret)
 		goto out;
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
 		const struct pstree_task *t = tree->tasks[i];
 		struct task_info *ti = t->priv;
 
-		ret = img_write_one(dirfd, IMG_CORE, t->pid, &ti->core.base);
+		ret = img_write_one(&s->out, IMG_CORE, t->pid, &ti->core.base);
 		fault_point("after-core");
 		if (!ret && !t->zombie)
 			ret = mem_dump_task(&md, t->pid, t->tids[0],
@@ -404,9 +413,9 @@ static int write_images(struct dump_session *s)
 		if (ret)
 			goto out;
 	}
-	ret = write_pstree(dirfd, tree);
+	ret = write_pstree(&s->out, tree);
 	if (!ret)
-		ret = write_stats(dirfd, tree, &md.stats, s->seize_start, s->frozen_at);
+		ret = write_stats(&s->out, tree, &md.stats, s->seize_start, s->frozen_at);
 	if (ret)
 		goto out;
 	/* Everything else is on disk before inventory.img says the set is
@@ -416,7 +425,7 @@ static int write_images(struct dump_session *s)
 		goto out;
 	}
 	fault_point("before-inventory");
-	ret = write_inventory(dirfd, tree);
+	ret = write_inventory(&s->out, tree);
 	if (!ret && fsync(dirfd) < 0)
 		ret = -errno;
 out:
@@ -457,6 +466,7 @@ int cr_dump(const struct dump_opts *o)
 		s.dirfd = open_images_dir(o);
 		if (s.dirfd < 0)
 			return s.dirfd;
+		img_out_init(&s.out, s.dirfd);
 	}
 
 	pr_info("freezing the tree of %d", o->pid);
@@ -501,6 +511,7 @@ out:
 	pstree_free(&s.tree);
 	files_dump_free(s.files);
 	cgroup_dump_free(s.cg);
+	img_out_fini(&s.out);
 	if (s.dirfd >= 0)
 		close(s.dirfd);
 	return ret;

@@ -5,12 +5,17 @@
  *                            to the one it was decoded from
  *   show DIR                 the dumped tree, like ps
  *   info FILE                "<type> <N> entries"
+ *   verify DIR               every file of the set against inventory.img
+ *   seal DIR                 list the files now in DIR in inventory.img
+ *                            (after a deliberate edit)
  *
  * Everything is driven by img_types[] and the protobuf-c descriptors, so a
  * new image type needs no code here. Exit status: 0 ok, 1 bad input (the
  * message names the file and byte offset), 2 usage. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +41,9 @@ static void usage(FILE *f)
 		"usage: minicr-decode decode FILE [--pretty]\n"
 		"       minicr-decode encode JSON -o FILE    (JSON may be - for stdin)\n"
 		"       minicr-decode show DIR\n"
-		"       minicr-decode info FILE\n");
+		"       minicr-decode info FILE\n"
+		"       minicr-decode verify DIR\n"
+		"       minicr-decode seal DIR\n");
 }
 
 /* A full disk or closed pipe must not look like success. */
@@ -759,6 +766,145 @@ static int cmd_show(int argc, char **argv)
 	return ret ? 1 : 0;
 }
 
+/* ---- verify, seal ---- */
+
+static int open_set(const char *dir, int *dirfd, InventoryEntry **inv)
+{
+	int ret;
+
+	*dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd < 0) {
+		ret = -errno;
+		pr_err("%s: cannot open image directory: %s", dir, errstr(ret));
+		return ret;
+	}
+	/* img_read_one() names the file and the defect. */
+	ret = img_read_one(*dirfd, IMG_INVENTORY, 0, (ProtobufCMessage **)inv);
+	if (ret) {
+		close(*dirfd);
+		*dirfd = -1;
+	}
+	return ret;
+}
+
+struct verify_count {
+	size_t ok, bad;
+};
+
+static void print_check(const struct img_check *ck, void *arg)
+{
+	struct verify_count *n = arg;
+	char what[160];
+
+	img_check_describe(ck, what, sizeof(what));
+	printf("%-4s %s: %s\n", ck->verdict == IMG_V_OK ? "ok" : "BAD", ck->name, what);
+	if (ck->verdict == IMG_V_OK)
+		n->ok++;
+	else
+		n->bad++;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	struct verify_count n = { 0 };
+	InventoryEntry *inv = NULL;
+	int dirfd, ret;
+
+	if (argc != 1)
+		return EXIT_USAGE;
+	ret = open_set(argv[0], &dirfd, &inv);
+	if (ret)
+		return 1;
+	if (!inv->n_files) {
+		printf("unverified: %s/inventory.img lists no checksums (written by an older minicr)\n",
+		       argv[0]);
+		goto out;
+	}
+	ret = img_verify_set(dirfd, inv, print_check, &n);
+	if (ret == -EBADMSG)
+		printf("FAILED: %zu file%s of %s do%s not match inventory.img\n", n.bad,
+		       n.bad == 1 ? "" : "s", argv[0], n.bad == 1 ? "es" : "");
+	else if (!ret)
+		printf("verified: all %zu files of %s match inventory.img\n", n.ok, argv[0]);
+out:
+	protobuf_c_message_free_unpacked(&inv->base, NULL);
+	close(dirfd);
+	if (flush_stdout())
+		ret = -EIO;
+	return ret ? 1 : 0;
+}
+
+/* Lists every file of the set now in the directory, so a deliberately
+ * edited set (minicr-decode encode) passes the checks again. */
+static int seal_list(int dirfd, const char *dir, struct img_out *found)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, ret = 0;
+
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		ret = -errno;
+		if (fd >= 0)
+			close(fd);
+		pr_err("%s: cannot list: %s", dir, errstr(ret));
+		return ret;
+	}
+	while (!ret && (de = readdir(d))) {
+		uint64_t size, sum;
+
+		if (!img_name_in_set(de->d_name))
+			continue;
+		ret = img_file_sum(dirfd, de->d_name, &size, &sum);
+		if (ret)
+			pr_err("%s/%s: cannot read: %s", dir, de->d_name, errstr(ret));
+		else
+			ret = img_out_add(found, de->d_name, size, sum);
+	}
+	closedir(d);
+	return ret;
+}
+
+static int cmd_seal(int argc, char **argv)
+{
+	InventoryEntry *inv = NULL;
+	ImageFileEntry **old;
+	struct img_out found, out;
+	size_t n_old;
+	int dirfd, ret;
+
+	if (argc != 1)
+		return EXIT_USAGE;
+	ret = open_set(argv[0], &dirfd, &inv);
+	if (ret)
+		return 1;
+	img_out_init(&found, dirfd);
+	img_out_init(&out, dirfd);
+	ret = seal_list(dirfd, argv[0], &found);
+	if (ret)
+		goto out;
+	/* The unpacked list belongs to protobuf-c's allocator: set aside. */
+	old = inv->files;
+	n_old = inv->n_files;
+	ret = img_out_list(&found, inv);
+	if (!ret)
+		ret = img_write_one(&out, IMG_INVENTORY, 0, &inv->base);   /* logs */
+	img_out_unlist(inv);
+	inv->files = old;
+	inv->n_files = n_old;
+	if (!ret)
+		printf("sealed: inventory.img of %s lists %zu files\n", argv[0], found.nr_sums);
+out:
+	img_out_fini(&found);
+	img_out_fini(&out);
+	protobuf_c_message_free_unpacked(&inv->base, NULL);
+	close(dirfd);
+	if (flush_stdout())
+		ret = -EIO;
+	return ret ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -769,6 +915,8 @@ int main(int argc, char **argv)
 		{ "encode", cmd_encode },
 		{ "show", cmd_show },
 		{ "info", cmd_info },
+		{ "verify", cmd_verify },
+		{ "seal", cmd_seal },
 	};
 	int ret;
 

@@ -330,6 +330,7 @@ static void test_garbage(void **state)
 struct dir {
 	char path[64];
 	int fd;
+	struct img_out out;
 };
 
 static int dir_setup(void **state)
@@ -344,6 +345,7 @@ static int dir_setup(void **state)
 	d->fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d->fd < 0)
 		return -1;
+	img_out_init(&d->out, d->fd);
 	*state = d;
 	return 0;
 }
@@ -362,6 +364,7 @@ static int dir_teardown(void **state)
 	closedir(dir);
 	if (rmdir(d->path))
 		return -1;
+	img_out_fini(&d->out);
 	free(d);
 	return 0;
 }
@@ -404,7 +407,7 @@ static void test_writer_reader(void **state)
 	struct stat st;
 	unsigned n = 0;
 
-	assert_int_equal(img_writer_open(d->fd, IMG_PSTREE, 0, &w), 0);
+	assert_int_equal(img_writer_open(&d->out, IMG_PSTREE, 0, &w), 0);
 	/* Until committed, only the .tmp file exists. */
 	assert_true(exists(d->fd, "pstree.img.tmp"));
 	assert_false(exists(d->fd, "pstree.img"));
@@ -457,7 +460,7 @@ static void test_read_write_one(void **state)
 	c.state = TASK_STATE__TASK_ZOMBIE;
 	c.has_exit_code = 1;
 	c.exit_code = 7;
-	assert_int_equal(img_write_one(d->fd, IMG_CORE, 77, &c.base), 0);
+	assert_int_equal(img_write_one(&d->out, IMG_CORE, 77, &c.base), 0);
 	assert_true(exists(d->fd, "core-77.img"));
 	assert_false(exists(d->fd, "core-77.img.tmp"));
 	assert_int_equal(img_read_one(d->fd, IMG_CORE, 77, &msg), 0);
@@ -482,7 +485,7 @@ static void test_writer_abort(void **state)
 	PstreeEntry p = PSTREE_ENTRY__INIT;
 
 	c.comm = "x";
-	assert_int_equal(img_writer_open(d->fd, IMG_CORE, 5, &w), 0);
+	assert_int_equal(img_writer_open(&d->out, IMG_CORE, 5, &w), 0);
 	/* A message of the wrong type is refused. */
 	assert_int_equal(img_writer_put(&w, &p.base), -EINVAL);
 	assert_int_equal(img_writer_put(&w, &c.base), 0);
@@ -501,7 +504,7 @@ static void test_reader_refuses(void **state)
 	static const uint8_t not_pb[] = { 0xff, 0xff, 0xff };
 
 	c.comm = "c";
-	assert_int_equal(img_write_one(d->fd, IMG_CORE, 1, &c.base), 0);
+	assert_int_equal(img_write_one(&d->out, IMG_CORE, 1, &c.base), 0);
 	/* Wrong magic for what the caller expects. */
 	assert_int_equal(img_reader_open(d->fd, "core-1.img", &img_types[IMG_PSTREE], &r),
 			 -EBADMSG);
@@ -546,11 +549,108 @@ static void test_read_one_two_entries(void **state)
 	ProtobufCMessage *msg = NULL;
 
 	c.comm = "two";
-	assert_int_equal(img_writer_open(d->fd, IMG_CORE, 9, &w), 0);
+	assert_int_equal(img_writer_open(&d->out, IMG_CORE, 9, &w), 0);
 	assert_int_equal(img_writer_put(&w, &c.base), 0);
 	assert_int_equal(img_writer_put(&w, &c.base), 0);
 	assert_int_equal(img_writer_commit(&w), 0);
 	assert_true(img_read_one(d->fd, IMG_CORE, 9, &msg) < 0);
+}
+
+/* What the writer records is what a second read finds, and the check
+ * names each kind of damage. */
+struct seen {
+	enum img_verdict v[8];
+	char names[8][32];
+	unsigned n;
+};
+
+static void note(const struct img_check *ck, void *arg)
+{
+	struct seen *s = arg;
+
+	if (s->n < 8) {
+		s->v[s->n] = ck->verdict;
+		snprintf(s->names[s->n], sizeof(s->names[0]), "%s", ck->name);
+	}
+	s->n++;
+}
+
+static void test_sums_verify(void **state)
+{
+	struct dir *d = *state;
+	CoreEntry c = CORE_ENTRY__INIT;
+	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	ImageFileEntry fe[2], *fp[2];
+	struct img_writer w;
+	struct seen s = { 0 };
+	uint64_t size, sum;
+	uint8_t page[5000];
+
+	c.comm = "sum";
+	assert_int_equal(img_write_one(&d->out, IMG_CORE, 1, &c.base), 0);
+	memset(page, 0x5a, sizeof(page));
+	assert_int_equal(img_writer_open(&d->out, IMG_PAGES, 1, &w), 0);
+	assert_int_equal(img_writer_raw(&w, page, sizeof(page)), 0);
+	assert_int_equal(img_writer_raw(&w, page, 7), 0);
+	assert_int_equal(img_writer_commit(&w), 0);
+	assert_int_equal(d->out.nr_sums, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(img_file_sum(d->fd, d->out.sums[i].name, &size, &sum), 0);
+		assert_int_equal(size, d->out.sums[i].size);
+		assert_int_equal(sum, d->out.sums[i].xxh3);
+		image_file_entry__init(&fe[i]);
+		fe[i].name = d->out.sums[i].name;
+		fe[i].size = d->out.sums[i].size;
+		fe[i].xxh3 = d->out.sums[i].xxh3;
+		fp[i] = &fe[i];
+	}
+	assert_string_equal(d->out.sums[1].name, "pages-1.img");
+	assert_int_equal(d->out.sums[1].size, IMG_HDR_SIZE + sizeof(page) + 7);
+	inv.n_files = 2;
+	inv.files = fp;
+	assert_int_equal(img_verify_set(d->fd, &inv, note, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.v[0], IMG_V_OK);
+	assert_int_equal(s.v[1], IMG_V_OK);
+
+	/* A flipped byte, a cut file, a missing one, a stranger. */
+	write_bytes(d->fd, "stray.img", "MCCO", 4);
+	{
+		char p[128];
+
+		snprintf(p, sizeof(p), "%s/core-1.img", d->path);
+		assert_int_equal(truncate(p, fe[0].size - 1), 0);
+		snprintf(p, sizeof(p), "%s/pages-1.img", d->path);
+		int fd = open(p, O_WRONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		assert_int_equal(pwrite(fd, "x", 1, 100), 1);
+		close(fd);
+	}
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(img_verify_set(d->fd, &inv, note, &s), -EBADMSG);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.v[0], IMG_V_SIZE);
+	assert_int_equal(s.v[1], IMG_V_SUM);
+	assert_int_equal(s.v[2], IMG_V_UNLISTED);
+	assert_string_equal(s.names[2], "stray.img");
+	unlinkat(d->fd, "core-1.img", 0);
+	unlinkat(d->fd, "stray.img", 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(img_verify_set(d->fd, &inv, note, &s), -EBADMSG);
+	assert_int_equal(s.v[0], IMG_V_MISSING);
+	assert_int_equal(s.n, 2);
+}
+
+static void test_name_in_set(void **state)
+{
+	(void)state;
+	assert_true(img_name_in_set("core-1.img"));
+	assert_true(img_name_in_set("stats-dump.img"));
+	assert_false(img_name_in_set("inventory.img"));
+	assert_false(img_name_in_set("stats-restore.img"));
+	assert_false(img_name_in_set("core-1.img.tmp"));
+	assert_false(img_name_in_set("notes.txt"));
+	assert_false(img_name_in_set(".img"));
 }
 
 int main(void)
@@ -567,6 +667,8 @@ int main(void)
 		cmocka_unit_test(test_oversized_length),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_file_name),
+		cmocka_unit_test(test_name_in_set),
+		cmocka_unit_test_setup_teardown(test_sums_verify, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_reader, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_read_write_one, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_abort, dir_setup, dir_teardown),
