@@ -29,6 +29,7 @@
 #include "refuse.h"
 #include "seize.h"
 #include "stats.pb-c.h"
+#include "stream.h"
 #include "util.h"
 
 /* What dump learns of one task from /proc once it is frozen. */
@@ -103,6 +104,28 @@ static int open_images_dir(const struct dump_opts *o)
 err:
 	close(fd);
 	return ret;
+}
+
+/* --stream: the images go to what was stdout; fd 1 becomes /dev/null, so
+ * that nothing else can ever land in the stream. */
+static int take_stdout(int *stream_fd)
+{
+	int fd, null, ret = 0;
+
+	fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || null < 0 || dup2(null, STDOUT_FILENO) < 0)
+		ret = -errno;
+	if (null >= 0)
+		close(null);
+	if (ret) {
+		pr_err("cannot take stdout for the stream: %s", errstr(ret));
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	*stream_fd = fd;
+	return 0;
 }
 
 static int read_personality(pid_t pid, unsigned int *pers)
@@ -392,7 +415,9 @@ static int write_images(struct dump_session *s)
 	struct mem_dump md;
 	int ret;
 
-	ret = mem_dump_init(&md, &s->out);
+	ret = s->out.stream_fd >= 0 ? stream_begin(&s->out) : 0;
+	if (!ret)
+		ret = mem_dump_init(&md, &s->out);
 	if (ret)
 		return ret;
 	ret = s->cg ? cgroup_dump_write(s->cg, &s->out) : 0;
@@ -428,6 +453,10 @@ static int write_images(struct dump_session *s)
 	ret = write_inventory(&s->out, tree);
 	if (!ret && fsync(dirfd) < 0)
 		ret = -errno;
+	/* Before the tree is killed: if the reader is gone, the dump fails
+	 * and the tree goes on, rather than being lost. */
+	if (!ret && s->out.stream_fd >= 0)
+		ret = stream_end(&s->out);
 out:
 	if (ret) {
 		mem_dump_remove(&md);
@@ -455,7 +484,7 @@ static void remove_images(int dirfd, const struct pstree *tree)
 
 int cr_dump(const struct dump_opts *o)
 {
-	struct dump_session s = { .o = o, .dirfd = -1 };
+	struct dump_session s = { .o = o, .dirfd = -1, .out = { .dirfd = -1, .stream_fd = -1 } };
 	int ret;
 
 	files_tty_set_shell_job(o->shell_job);
@@ -463,10 +492,14 @@ int cr_dump(const struct dump_opts *o)
 	if (ret)
 		return ret;
 	if (!o->dry_run) {
-		s.dirfd = open_images_dir(o);
+		s.dirfd = o->stream ? img_staging_open() : open_images_dir(o);
 		if (s.dirfd < 0)
 			return s.dirfd;
 		img_out_init(&s.out, s.dirfd);
+		if (o->stream && (ret = take_stdout(&s.out.stream_fd))) {
+			close(s.dirfd);
+			return ret;
+		}
 	}
 
 	pr_info("freezing the tree of %d", o->pid);
@@ -501,7 +534,7 @@ int cr_dump(const struct dump_opts *o)
 		goto fail;
 	}
 	seize_release(&s.tree, o->leave_running ? SEIZE_RESUME : SEIZE_KILL);
-	pr_info("dumped %zu tasks into %s%s", s.tree.nr_tasks, o->dir,
+	pr_info("dumped %zu tasks into %s%s", s.tree.nr_tasks, o->stream ? "the stream" : o->dir,
 		o->leave_running ? "; the tree goes on running" : "; the tree was killed");
 	goto out;
 fail:
@@ -511,6 +544,8 @@ out:
 	pstree_free(&s.tree);
 	files_dump_free(s.files);
 	cgroup_dump_free(s.cg);
+	if (s.out.stream_fd >= 0)
+		close(s.out.stream_fd);
 	img_out_fini(&s.out);
 	if (s.dirfd >= 0)
 		close(s.dirfd);

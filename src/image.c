@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "stream.h"
 #include "util.h"
 
 int img_cursor_init(struct img_cursor *c, const uint8_t *buf, size_t len, uint32_t *magic)
@@ -199,6 +200,7 @@ void img_out_init(struct img_out *o, int dirfd)
 {
 	memset(o, 0, sizeof(*o));
 	o->dirfd = dirfd;
+	o->stream_fd = -1;
 }
 
 void img_out_fini(struct img_out *o)
@@ -353,7 +355,10 @@ int img_writer_commit(struct img_writer *w)
 		unlinkat(w->dirfd, w->tmp, 0);
 		return ret;
 	}
-	return img_out_add(w->out, w->name, w->bytes, sum);
+	ret = img_out_add(w->out, w->name, w->bytes, sum);
+	if (!ret && w->out->stream_fd >= 0)
+		ret = stream_send(w->out, w->name, w->bytes, sum);   /* logs */
+	return ret;
 }
 
 void img_writer_abort(struct img_writer *w)

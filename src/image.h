@@ -85,6 +85,9 @@ struct img_sum {
  * there so far (for inventory.img). */
 struct img_out {
 	int dirfd;
+	int stream_fd;              /* >= 0: each image is sent there once committed
+	                             * and unlinked from dirfd (src/stream.h) */
+	uint64_t nr_sent;
 	struct img_sum *sums;
 	size_t nr_sums, cap_sums;
 };

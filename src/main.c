@@ -19,7 +19,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: minicr [-v...] COMMAND [options]\n"
 		"\n"
-		"  dump [-D DIR] [--leave-running] [--force] [--shell-job] [--dry-run] [-v...] PID\n"
+		"  dump [-D DIR|--stream] [--leave-running] [--force] [--shell-job] [--dry-run] [-v...] PID\n"
 		"        freeze the process tree rooted at PID and write its images to DIR\n"
 		"        (default ./minicr-PID); the tree is killed afterwards unless\n"
 		"        --leave-running is given. --shell-job: a job started from a\n"
@@ -27,9 +27,10 @@ static void usage(FILE *f)
 		"        State minicr would not restore exactly is refused, all of it\n"
 		"        listed, before anything is written. --dry-run: only that check;\n"
 		"        the tree goes on untouched, exit 1 if anything is refused\n"
+		"        --stream: the images go to stdout as one stream, not to DIR\n"
 		"  restore [-d|--detach] [--pidfile FILE] [--pidns]\n"
 		"          [--pid-method=clone3|ns_last_pid] [--inherit-fd fd[N]:KEY]...\n"
-		"          [--shell-job] [--cgroup-root PATH] [-v...] DIR\n"
+		"          [--shell-job] [--cgroup-root PATH] [-v...] DIR|--stream\n"
 		"        recreate the tree recorded in DIR with its PIDs; without -d, wait\n"
 		"        for its root and exit with its status (128+N if killed by signal\n"
 		"        N); -d prints the root PID once the tree runs. --pidns restores\n"
@@ -40,6 +41,7 @@ static void usage(FILE *f)
 		"        of minicr's stdin\n"
 		"        --cgroup-root puts the tree's cgroups below PATH instead of\n"
 		"        below their recorded common ancestor, in every hierarchy\n"
+		"        --stream reads the images from stdin (from dump --stream)\n"
 		"  check\n"
 		"        report which kernel features minicr relies on are present\n"
 		"\n"
@@ -67,6 +69,7 @@ static int cmd_dump(int argc, char **argv, int verbose)
 		{ "shell-job", no_argument, NULL, 'J' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "stream", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -83,12 +86,17 @@ static int cmd_dump(int argc, char **argv, int verbose)
 		case 'J': o.shell_job = true; break;
 		case 'f': o.force = true; break;
 		case 'n': o.dry_run = true; break;
+		case 'S': o.stream = true; break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	log_init("minicr", verbose);
+	if (o.stream && (o.dir || o.dry_run)) {
+		pr_err("dump: --stream writes to stdout: no -D, no --dry-run");
+		return 2;
+	}
 	if (optind != argc - 1) {
 		pr_err("dump: expected exactly one PID");
 		usage(stderr);
@@ -98,7 +106,7 @@ static int cmd_dump(int argc, char **argv, int verbose)
 		pr_err("dump: '%s' is not a PID", argv[optind]);
 		return 2;
 	}
-	if (!o.dir) {
+	if (!o.dir && !o.stream) {
 		snprintf(defdir, sizeof(defdir), "minicr-%d", o.pid);
 		o.dir = defdir;
 	}
@@ -115,6 +123,7 @@ static int cmd_restore(int argc, char **argv, int verbose)
 		{ "inherit-fd", required_argument, NULL, 'I' },
 		{ "shell-job", no_argument, NULL, 'J' },
 		{ "cgroup-root", required_argument, NULL, 'C' },
+		{ "stream", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -137,6 +146,7 @@ static int cmd_restore(int argc, char **argv, int verbose)
 		case 'n': o.pidns = true; break;
 		case 'J': o.shell_job = true; break;
 		case 'C': o.cgroup_root = optarg; break;
+		case 'S': o.stream = true; break;
 		case 'm':
 			if (rst_pid_method_parse(optarg, &o.method)) {
 				log_init("minicr", verbose);
@@ -161,12 +171,17 @@ static int cmd_restore(int argc, char **argv, int verbose)
 		}
 	}
 	log_init("minicr", verbose);
-	if (optind != argc - 1) {
-		pr_err("restore: expected exactly one images directory");
+	if (optind != argc - (o.stream ? 0 : 1)) {
+		pr_err(o.stream ? "restore: --stream reads stdin: no images directory"
+				: "restore: expected exactly one images directory");
 		usage(stderr);
 		return 2;
 	}
-	o.dir = argv[optind];
+	if (o.stream && o.shell_job) {
+		pr_err("restore: --stream and --shell-job both want stdin");
+		return 2;
+	}
+	o.dir = o.stream ? "(stream)" : argv[optind];
 	if (!method_set)
 		o.method = rst_have_clone3() ? RST_PID_CLONE3 : RST_PID_NS_LAST_PID;
 	else if (o.method == RST_PID_CLONE3 && !rst_have_clone3()) {

@@ -60,6 +60,7 @@
 #include "rst_plan.h"
 #include "rst_state.h"
 #include "stats.pb-c.h"
+#include "stream.h"
 #include "util.h"
 
 /* How long one step of the build may take (a fork, a setsid: anything
@@ -129,6 +130,29 @@ static long futex(int *uaddr, int op, int val, const struct timespec *ts)
 }
 
 /* ---- reading and checking the images ---- */
+
+static int open_images_dir(struct rst_ctx *c)
+{
+	int ret;
+
+	c->dirfd = open(c->o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0) {
+		ret = -errno;
+		pr_err("cannot open images directory %s: %s", c->o->dir, errstr(ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* The whole set, staged in a private tmpfs, is then read as a directory:
+ * verified like one before anything is created. */
+static int receive_stream(struct rst_ctx *c)
+{
+	c->dirfd = img_staging_open();
+	if (c->dirfd < 0)
+		return c->dirfd;
+	return stream_receive(STDIN_FILENO, c->dirfd);   /* logs */
+}
 
 static void report_check(const struct img_check *ck, void *arg)
 {
@@ -1328,12 +1352,9 @@ int cr_restore(const struct restore_opts *o, int *status)
 	*status = 0;
 	files_tty_set_shell_job(o->shell_job);
 	c.fault_step = getenv("MINICR_FAULT_STEP") ? atol(getenv("MINICR_FAULT_STEP")) : -1;
-	c.dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c.dirfd < 0) {
-		ret = -errno;
-		pr_err("cannot open images directory %s: %s", o->dir, errstr(ret));
+	ret = o->stream ? receive_stream(&c) : open_images_dir(&c);
+	if (ret)
 		goto out;
-	}
 	ret = read_inventory(&c);
 	if (ret)
 		goto out;

@@ -30,6 +30,7 @@ struct restore_opts {
 	size_t nr_inherit_fds;
 	bool shell_job;           /* terminal fds onto minicr's stdin terminal (files_tty.h) */
 	const char *cgroup_root;  /* the tree's cgroups go below this one (cgroup.h) */
+	bool stream;              /* the images come on stdin (src/stream.h); dir names it */
 };
 
 int cr_restore(const struct restore_opts *opts, int *status);

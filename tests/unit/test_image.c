@@ -21,6 +21,8 @@
 #include "image.h"
 #include "log.h"
 #include "pstree.pb-c.h"
+#include "stream.h"
+#include "util.h"
 
 #define MAGIC IMG_MAGIC('M', 'C', 'P', 'S')
 
@@ -350,6 +352,26 @@ static int dir_setup(void **state)
 	return 0;
 }
 
+/* name under dirfd, a file or a directory of files */
+static void rm_entry(int dirfd, const char *name)
+{
+	struct dirent *de;
+	DIR *sub;
+	int fd;
+
+	if (!unlinkat(dirfd, name, 0))
+		return;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	sub = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!sub)
+		return;
+	while ((de = readdir(sub)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			unlinkat(fd, de->d_name, 0);
+	closedir(sub);
+	unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
 static int dir_teardown(void **state)
 {
 	struct dir *d = *state;
@@ -360,7 +382,7 @@ static int dir_teardown(void **state)
 		return -1;
 	while ((de = readdir(dir)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			unlinkat(d->fd, de->d_name, 0);
+			rm_entry(d->fd, de->d_name);
 	closedir(dir);
 	if (rmdir(d->path))
 		return -1;
@@ -641,6 +663,95 @@ static void test_sums_verify(void **state)
 	assert_int_equal(s.n, 2);
 }
 
+static void test_stream_checks(void **state)
+{
+	const char *why = NULL;
+	uint8_t hdr[STREAM_HDR_SIZE] = "MCSTREAM\1\0\0\0";
+
+	(void)state;
+	assert_int_equal(stream_hdr_check(hdr, &why), 0);
+	hdr[8] = 2;
+	assert_int_equal(stream_hdr_check(hdr, &why), -EBADMSG);
+	hdr[8] = 1;
+	hdr[0] = 'X';
+	assert_int_equal(stream_hdr_check(hdr, &why), -EBADMSG);
+	assert_non_null(why);
+	assert_int_equal(stream_name_check("core-1.img", &why), 0);
+	assert_int_equal(stream_name_check("inventory.img", &why), 0);
+	assert_int_equal(stream_name_check("../core-1.img", &why), -EBADMSG);
+	assert_int_equal(stream_name_check("stats-restore.img", &why), -EBADMSG);
+	assert_int_equal(stream_name_check("passwd", &why), -EBADMSG);
+}
+
+/* feed DATA (len bytes) to stream_receive() into a fresh subdirectory */
+static int receive_bytes(struct dir *d, const char *sub, const void *data, size_t len)
+{
+	int fd, dirfd, ret;
+
+	assert_int_equal(mkdirat(d->fd, sub, 0700), 0);
+	dirfd = openat(d->fd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	write_bytes(d->fd, "in.bin", data, len);
+	fd = openat(d->fd, "in.bin", O_RDONLY | O_CLOEXEC);
+	assert_true(dirfd >= 0 && fd >= 0);
+	ret = stream_receive(fd, dirfd);
+	close(fd);
+	close(dirfd);
+	return ret;
+}
+
+static void test_stream_round_trip(void **state)
+{
+	struct dir *d = *state;
+	CoreEntry c = CORE_ENTRY__INIT;
+	struct img_writer w;
+	uint8_t page[9000], *s;
+	size_t len, n;
+	int sfd;
+	char *got;
+
+	assert_int_equal(mkdirat(d->fd, "src", 0700), 0);
+	d->out.dirfd = openat(d->fd, "src", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	sfd = openat(d->fd, "stream.bin", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(d->out.dirfd >= 0 && sfd >= 0);
+	d->out.stream_fd = sfd;
+	c.comm = "streamed";
+	memset(page, 0xa5, sizeof(page));
+	assert_int_equal(stream_begin(&d->out), 0);
+	assert_int_equal(img_write_one(&d->out, IMG_CORE, 3, &c.base), 0);
+	assert_int_equal(img_writer_open(&d->out, IMG_PAGES, 3, &w), 0);
+	assert_int_equal(img_writer_raw(&w, page, sizeof(page)), 0);
+	assert_int_equal(img_writer_commit(&w), 0);
+	assert_int_equal(stream_end(&d->out), 0);
+	/* Sent images leave the staging directory. */
+	assert_false(exists(d->out.dirfd, "core-3.img"));
+	close(d->out.dirfd);
+	d->out.dirfd = d->fd;
+	close(sfd);
+	assert_int_equal(read_file_at(d->fd, "stream.bin", 1 << 20, &got, &len), 0);
+	s = (uint8_t *)got;
+	assert_memory_equal(s, "MCSTREAM", 8);
+
+	assert_int_equal(receive_bytes(d, "ok", s, len), 0);
+	assert_int_equal(img_file_sum(d->fd, "ok/pages-3.img", &(uint64_t){ 0 }, &(uint64_t){ 0 }), 0);
+	{
+		struct stat st;
+
+		assert_int_equal(fstatat(d->fd, "ok/pages-3.img", &st, 0), 0);
+		assert_int_equal(st.st_size, IMG_HDR_SIZE + sizeof(page));
+	}
+	/* Every cut is refused: in the header, in a file, before the end. */
+	for (n = 0; n < len; n += n < 40 ? 1 : 997) {
+		char sub[32];
+
+		snprintf(sub, sizeof(sub), "cut%zu", n);
+		assert_int_equal(receive_bytes(d, sub, s, n), -EBADMSG);
+	}
+	/* A flipped byte in the pages is refused by the record's hash. */
+	s[len - 12 - 8 - 100] ^= 1;
+	assert_int_equal(receive_bytes(d, "flip", s, len), -EBADMSG);
+	free(got);
+}
+
 static void test_name_in_set(void **state)
 {
 	(void)state;
@@ -668,6 +779,8 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_file_name),
 		cmocka_unit_test(test_name_in_set),
+		cmocka_unit_test(test_stream_checks),
+		cmocka_unit_test_setup_teardown(test_stream_round_trip, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_sums_verify, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_reader, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_read_write_one, dir_setup, dir_teardown),
