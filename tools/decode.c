@@ -804,34 +804,23 @@ static void print_check(const struct img_check *ck, void *arg)
 		n->bad++;
 }
 
-static int cmd_verify(int argc, char **argv)
+static int verify_set(const char *dir, int dirfd, InventoryEntry *inv)
 {
 	struct verify_count n = { 0 };
-	InventoryEntry *inv = NULL;
-	int dirfd, ret;
+	int ret;
 
-	if (argc != 1)
-		return EXIT_USAGE;
-	ret = open_set(argv[0], &dirfd, &inv);
-	if (ret)
-		return 1;
 	if (!inv->n_files) {
 		printf("unverified: %s/inventory.img lists no checksums (written by an older minicr)\n",
-		       argv[0]);
-		goto out;
+		       dir);
+		return 0;
 	}
 	ret = img_verify_set(dirfd, inv, print_check, &n);
 	if (ret == -EBADMSG)
 		printf("FAILED: %zu file%s of %s do%s not match inventory.img\n", n.bad,
-		       n.bad == 1 ? "" : "s", argv[0], n.bad == 1 ? "es" : "");
+		       n.bad == 1 ? "" : "s", dir, n.bad == 1 ? "es" : "");
 	else if (!ret)
-		printf("verified: all %zu files of %s match inventory.img\n", n.ok, argv[0]);
-out:
-	protobuf_c_message_free_unpacked(&inv->base, NULL);
-	close(dirfd);
-	if (flush_stdout())
-		ret = -EIO;
-	return ret ? 1 : 0;
+		printf("verified: all %zu files of %s match inventory.img\n", n.ok, dir);
+	return ret;
 }
 
 /* Lists every file of the set now in the directory, so a deliberately
@@ -866,43 +855,58 @@ static int seal_list(int dirfd, const char *dir, struct img_out *found)
 	return ret;
 }
 
-static int cmd_seal(int argc, char **argv)
+static int seal_set(const char *dir, int dirfd, InventoryEntry *inv)
+{
+	ImageFileEntry **old = inv->files;
+	size_t n_old = inv->n_files;
+	struct img_out found, out;
+	int ret;
+
+	img_out_init(&found, dirfd);
+	img_out_init(&out, dirfd);
+	ret = seal_list(dirfd, dir, &found);
+	/* The unpacked list belongs to protobuf-c's allocator: set aside. */
+	if (!ret)
+		ret = img_out_list(&found, inv);
+	if (!ret)
+		ret = img_write_one(&out, IMG_INVENTORY, 0, &inv->base);   /* logs */
+	if (!ret)
+		printf("sealed: inventory.img of %s lists %zu files\n", dir, found.nr_sums);
+	img_out_unlist(inv);
+	inv->files = old;
+	inv->n_files = n_old;
+	img_out_fini(&found);
+	img_out_fini(&out);
+	return ret;
+}
+
+/* verify DIR, seal DIR: fn on the set of DIR and its inventory. */
+static int with_set(int argc, char **argv,
+		    int (*fn)(const char *dir, int dirfd, InventoryEntry *inv))
 {
 	InventoryEntry *inv = NULL;
-	ImageFileEntry **old;
-	struct img_out found, out;
-	size_t n_old;
 	int dirfd, ret;
 
 	if (argc != 1)
 		return EXIT_USAGE;
-	ret = open_set(argv[0], &dirfd, &inv);
-	if (ret)
+	if (open_set(argv[0], &dirfd, &inv))
 		return 1;
-	img_out_init(&found, dirfd);
-	img_out_init(&out, dirfd);
-	ret = seal_list(dirfd, argv[0], &found);
-	if (ret)
-		goto out;
-	/* The unpacked list belongs to protobuf-c's allocator: set aside. */
-	old = inv->files;
-	n_old = inv->n_files;
-	ret = img_out_list(&found, inv);
-	if (!ret)
-		ret = img_write_one(&out, IMG_INVENTORY, 0, &inv->base);   /* logs */
-	img_out_unlist(inv);
-	inv->files = old;
-	inv->n_files = n_old;
-	if (!ret)
-		printf("sealed: inventory.img of %s lists %zu files\n", argv[0], found.nr_sums);
-out:
-	img_out_fini(&found);
-	img_out_fini(&out);
+	ret = fn(argv[0], dirfd, inv);
 	protobuf_c_message_free_unpacked(&inv->base, NULL);
 	close(dirfd);
 	if (flush_stdout())
 		ret = -EIO;
 	return ret ? 1 : 0;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	return with_set(argc, argv, verify_set);
+}
+
+static int cmd_seal(int argc, char **argv)
+{
+	return with_set(argc, argv, seal_set);
 }
 
 int main(int argc, char **argv)
