@@ -257,17 +257,25 @@ void img_out_unlist(InventoryEntry *inv)
 	inv->n_files = 0;
 }
 
-/* Every byte of an image goes through here, so it is hashed as written. */
+/* Every byte of an image goes through here, so it is hashed as written:
+ * piece by piece, each hashed while the write has just brought it into the
+ * cache, so hashing a page buffer costs no second pass over memory. */
+#define IMG_HASH_PIECE (64u << 10)
 static int img_writer_bytes(struct img_writer *w, const void *buf, size_t len)
 {
+	const uint8_t *p = buf;
 	int ret;
 
-	if (len && fwrite(buf, len, 1, w->f) != 1) {
-		ret = errno ? -errno : -EIO;
-		pr_err("%s: cannot write image: %s", w->where, errstr(ret));
-		return ret;
+	for (size_t off = 0; off < len; off += IMG_HASH_PIECE) {
+		size_t n = len - off < IMG_HASH_PIECE ? len - off : IMG_HASH_PIECE;
+
+		if (fwrite(p + off, n, 1, w->f) != 1) {
+			ret = errno ? -errno : -EIO;
+			pr_err("%s: cannot write image: %s", w->where, errstr(ret));
+			return ret;
+		}
+		XXH3_64bits_update(w->xs, p + off, n);
 	}
-	XXH3_64bits_update(w->xs, buf, len);
 	w->bytes += len;
 	return 0;
 }
