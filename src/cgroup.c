@@ -854,12 +854,12 @@ void cgroup_dump_task(const struct cg_dump *d, pid_t pid, CoreEntry *ce)
 		}
 }
 
-int cgroup_dump_write(const struct cg_dump *d, int dirfd)
+int cgroup_dump_write(const struct cg_dump *d, struct img_out *out)
 {
 	struct img_writer w;
 	int ret;
 
-	ret = img_writer_open(dirfd, IMG_CGROUP, 0, &w);
+	ret = img_writer_open(out, IMG_CGROUP, 0, &w);
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < d->nr_nodes; i++) {

@@ -80,12 +80,13 @@ bool cg_file_compared(bool v2, const char *name);
 bool cg_value_same(const char *name, const char *a, const char *b);
 
 struct cg_dump;
+struct img_out;
 /* Settings outside the table above that differ from a new cgroup's (a probe
  * cgroup made beside each one and removed) are refused through r. */
 int cgroup_dump_collect(const struct pstree *tree, struct cg_dump **out, struct refusals *r);
 /* ce->cgroups of task pid (borrowed from d: valid until cgroup_dump_free). */
 void cgroup_dump_task(const struct cg_dump *d, pid_t pid, CoreEntry *ce);
-int cgroup_dump_write(const struct cg_dump *d, int dirfd);
+int cgroup_dump_write(const struct cg_dump *d, struct img_out *out);
 void cgroup_dump_free(struct cg_dump *d);
 
 struct cg_rst;

@@ -30,6 +30,7 @@
 #include "refuse.h"
 #include "seize.h"
 #include "stats.pb-c.h"
+#include "stream.h"
 #include "util.h"
 
 /* What dump learns of one task from /proc once it is frozen. */
@@ -51,6 +52,7 @@ struct dump_session {
 	struct files_dump *files;
 	struct cg_dump *cg;         /* NULL if its collection was refused */
 	int dirfd;                  /* -1 with --dry-run: nothing is written */
+	struct img_out out;         /* on dirfd: every image written, for inventory.img */
 	uint64_t seize_start, frozen_at;
 	struct progress prog;
 };
@@ -104,6 +106,28 @@ static int open_images_dir(const struct dump_opts *o)
 err:
 	close(fd);
 	return ret;
+}
+
+/* --stream: the images go to what was stdout; fd 1 becomes /dev/null, so
+ * that nothing else can ever land in the stream. */
+static int take_stdout(int *stream_fd)
+{
+	int fd, null, ret = 0;
+
+	fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || null < 0 || dup2(null, STDOUT_FILENO) < 0)
+		ret = -errno;
+	if (null >= 0)
+		close(null);
+	if (ret) {
+		pr_err("cannot take stdout for the stream: %s", errstr(ret));
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	*stream_fd = fd;
+	return 0;
 }
 
 static int read_personality(pid_t pid, unsigned int *pers)
@@ -251,12 +275,12 @@ static int collect_core(struct dump_session *s, const struct pstree_task *t)
 	return ret;
 }
 
-static int write_pstree(int dirfd, const struct pstree *tree)
+static int write_pstree(struct img_out *out, const struct pstree *tree)
 {
 	struct img_writer w;
 	int ret;
 
-	ret = img_writer_open(dirfd, IMG_PSTREE, 0, &w);
+	ret = img_writer_open(out, IMG_PSTREE, 0, &w);
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
@@ -286,13 +310,14 @@ static int write_pstree(int dirfd, const struct pstree *tree)
 	return img_writer_commit(&w);
 }
 
-static int write_inventory(int dirfd, const struct pstree *tree)
+static int write_inventory(struct img_out *out, const struct pstree *tree)
 {
 	InventoryEntry ie = INVENTORY_ENTRY__INIT;
 	const struct pstree_task *root = tree->tasks[0];
 	const struct task_info *ri = root->priv;
 	_cleanup_free_ char *boot = NULL;
 	struct utsname u;
+	int ret;
 
 	if (uname(&u) < 0)
 		return -errno;
@@ -312,7 +337,14 @@ static int write_inventory(int dirfd, const struct pstree *tree)
 		boot[strcspn(boot, "\n")] = '\0';
 		ie.boot_id = boot;
 	}
-	return img_write_one(dirfd, IMG_INVENTORY, 0, &ie.base);
+	/* Everything written before is listed: restore checks the whole set
+	 * against it before it uses any of it. */
+	ret = img_out_list(out, &ie);
+	if (ret)
+		return ret;
+	ret = img_write_one(out, IMG_INVENTORY, 0, &ie.base);
+	img_out_unlist(&ie);
+	return ret;
 }
 
 static uint64_t now_us(void)
@@ -325,7 +357,7 @@ static uint64_t now_us(void)
 
 /* frozen_time ends here rather than at the release, which comes after
  * inventory.img, which must be the last image written. */
-static int write_stats(int dirfd, const struct pstree *tree, const struct mem_dump_stats *ms,
+static int write_stats(struct img_out *out, const struct pstree *tree, const struct mem_dump_stats *ms,
 		       uint64_t seize_start, uint64_t frozen_at)
 {
 	DumpStatsEntry se = DUMP_STATS_ENTRY__INIT;
@@ -342,7 +374,7 @@ static int write_stats(int dirfd, const struct pstree *tree, const struct mem_du
 	se.tasks = tree->nr_tasks;
 	for (size_t i = 0; i < tree->nr_tasks; i++)
 		se.threads += tree->tasks[i]->nr_tids;
-	return img_write_one(dirfd, IMG_STATS_DUMP, 0, &se.base);
+	return img_write_one(out, IMG_STATS_DUMP, 0, &se.base);
 }
 
 /* Everything the images will hold that is not read while writing them
@@ -390,12 +422,14 @@ static int write_images(struct dump_session *s)
 	struct mem_dump md;
 	int ret;
 
-	ret = mem_dump_init(&md, dirfd, &s->prog);
+	ret = s->out.stream_fd >= 0 ? stream_begin(&s->out) : 0;
+	if (!ret)
+		ret = mem_dump_init(&md, &s->out, &s->prog);
 	if (ret)
 		return ret;
-	ret = s->cg ? cgroup_dump_write(s->cg, dirfd) : 0;
+	ret = s->cg ? cgroup_dump_write(s->cg, &s->out) : 0;
 	if (!ret)
-		ret = files_dump_write(s->files, dirfd);
+		ret = files_dump_write(s->files, &s->out);
 	if (ret)
 		goto out;
 	for (size_t i = 0; i < tree->nr_tasks; i++) {
@@ -403,7 +437,7 @@ static int write_images(struct dump_session *s)
 		struct task_info *ti = t->priv;
 		LOG_TASK_SCOPE(t->pid);
 
-		ret = img_write_one(dirfd, IMG_CORE, t->pid, &ti->core.base);
+		ret = img_write_one(&s->out, IMG_CORE, t->pid, &ti->core.base);
 		fault_point("after-core");
 		if (!ret && !t->zombie)
 			ret = mem_dump_task(&md, t->pid, t->tids[0],
@@ -412,9 +446,9 @@ static int write_images(struct dump_session *s)
 		if (ret)
 			goto out;
 	}
-	ret = write_pstree(dirfd, tree);
+	ret = write_pstree(&s->out, tree);
 	if (!ret)
-		ret = write_stats(dirfd, tree, &md.stats, s->seize_start, s->frozen_at);
+		ret = write_stats(&s->out, tree, &md.stats, s->seize_start, s->frozen_at);
 	if (ret)
 		goto out;
 	/* Everything else is on disk before inventory.img says the set is
@@ -424,9 +458,13 @@ static int write_images(struct dump_session *s)
 		goto out;
 	}
 	fault_point("before-inventory");
-	ret = write_inventory(dirfd, tree);
+	ret = write_inventory(&s->out, tree);
 	if (!ret && fsync(dirfd) < 0)
 		ret = -errno;
+	/* Before the tree is killed: if the reader is gone, the dump fails
+	 * and the tree goes on, rather than being lost. */
+	if (!ret && s->out.stream_fd >= 0)
+		ret = stream_end(&s->out);
 out:
 	if (ret) {
 		mem_dump_remove(&md);
@@ -454,7 +492,7 @@ static void remove_images(int dirfd, const struct pstree *tree)
 
 int cr_dump(const struct dump_opts *o)
 {
-	struct dump_session s = { .o = o, .dirfd = -1 };
+	struct dump_session s = { .o = o, .dirfd = -1, .out = { .dirfd = -1, .stream_fd = -1 } };
 	int ret;
 
 	files_tty_set_shell_job(o->shell_job);
@@ -462,9 +500,14 @@ int cr_dump(const struct dump_opts *o)
 	if (ret)
 		return ret;
 	if (!o->dry_run) {
-		s.dirfd = open_images_dir(o);
+		s.dirfd = o->stream ? img_staging_open() : open_images_dir(o);
 		if (s.dirfd < 0)
 			return s.dirfd;
+		img_out_init(&s.out, s.dirfd);
+		if (o->stream && (ret = take_stdout(&s.out.stream_fd))) {
+			close(s.dirfd);
+			return ret;
+		}
 	}
 
 	pr_info("freezing the tree of %d", o->pid);
@@ -501,7 +544,7 @@ int cr_dump(const struct dump_opts *o)
 		goto fail;
 	}
 	seize_release(&s.tree, o->leave_running ? SEIZE_RESUME : SEIZE_KILL);
-	pr_info("dumped %zu tasks into %s%s", s.tree.nr_tasks, o->dir,
+	pr_info("dumped %zu tasks into %s%s", s.tree.nr_tasks, o->stream ? "the stream" : o->dir,
 		o->leave_running ? "; the tree goes on running" : "; the tree was killed");
 	goto out;
 fail:
@@ -512,6 +555,9 @@ out:
 	pstree_free(&s.tree);
 	files_dump_free(s.files);
 	cgroup_dump_free(s.cg);
+	if (s.out.stream_fd >= 0)
+		close(s.out.stream_fd);
+	img_out_fini(&s.out);
 	if (s.dirfd >= 0)
 		close(s.dirfd);
 	return ret;

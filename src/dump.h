@@ -20,6 +20,7 @@ struct dump_opts {
 	bool shell_job;     /* record fds on the controlling terminal (files_tty.h) */
 	bool dry_run;       /* freeze, collect, report every refusal, write nothing */
 	bool progress;      /* a progress line on stderr (progress.h) */
+	bool stream;        /* the set goes to stdout as one stream (src/stream.h), not dir */
 };
 
 int cr_dump(const struct dump_opts *opts);

@@ -723,12 +723,12 @@ out:
 	return ret;
 }
 
-static int write_fds(struct files_dump *d, int dirfd, const struct dump_task *t)
+static int write_fds(struct files_dump *d, struct img_out *out, const struct dump_task *t)
 {
 	struct img_writer w;
 	int ret;
 
-	ret = img_writer_open(dirfd, IMG_FDS, t->pid, &w);   /* logs */
+	ret = img_writer_open(out, IMG_FDS, t->pid, &w);   /* logs */
 	if (ret)
 		return ret;
 	for (size_t i = t->first; i < t->first + t->nr && !ret; i++) {
@@ -747,12 +747,12 @@ static int write_fds(struct files_dump *d, int dirfd, const struct dump_task *t)
 	return img_writer_commit(&w);
 }
 
-int files_dump_write(struct files_dump *d, int dirfd)
+int files_dump_write(struct files_dump *d, struct img_out *out)
 {
 	struct img_writer w;
 	int ret;
 
-	ret = img_writer_open(dirfd, IMG_FILE_DESCS, 0, &w);
+	ret = img_writer_open(out, IMG_FILE_DESCS, 0, &w);
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < d->nr_files && !ret; i++)
@@ -763,7 +763,7 @@ int files_dump_write(struct files_dump *d, int dirfd)
 	}
 	ret = img_writer_commit(&w);
 	for (size_t i = 0; i < d->nr_tasks && !ret; i++)
-		ret = write_fds(d, dirfd, &d->tasks[i]);
+		ret = write_fds(d, out, &d->tasks[i]);
 	for (size_t i = 0; i < d->nr_files && !ret; i++) {
 		const FileEntry *fe = d->files[i];
 		/* The kind that dumped it: kinds may share an FdKind. */
@@ -772,7 +772,7 @@ int files_dump_write(struct files_dump *d, int dirfd)
 		/* External files too: an external pipe's read end keeps the
 		 * bytes queued in it for a restore without --inherit-fd. */
 		if (ops->dump_data)
-			ret = ops->dump_data(d, dirfd, fe);
+			ret = ops->dump_data(d, out, fe);
 	}
 	return ret;
 }

@@ -47,6 +47,7 @@ struct refusals;
 struct rst_call;
 struct files_dump;
 struct files_rst;
+struct img_out;
 
 /* One fd of a frozen task, as the dump hooks see it. */
 struct fd_dump_info {
@@ -76,7 +77,7 @@ struct file_ops {
 	 * files_mark_external(). */
 	int (*dump)(struct files_dump *d, const struct fd_dump_info *fi, FileEntry *fe);
 	/* Optional, in the write phase: extra images for fe (pipe data, ...). */
-	int (*dump_data)(struct files_dump *d, int dirfd, const FileEntry *fe);
+	int (*dump_data)(struct files_dump *d, struct img_out *out, const FileEntry *fe);
 	/* Open fe in minicr: the fd (>= 0) or -errno (logged). */
 	int (*open)(struct files_rst *r, const FileEntry *fe);
 	/* Optional: once per open file description, in the first task that
@@ -102,7 +103,7 @@ extern const struct file_ops files_pipe_ext_ops;
 /* ---- dump ---- */
 
 int files_dump_collect(struct files_dump **d, const struct pstree *tree, struct refusals *r);
-int files_dump_write(struct files_dump *d, int dirfd);
+int files_dump_write(struct files_dump *d, struct img_out *out);
 /* After a failed dump: unlink what files_dump_write() may have written. */
 void files_dump_remove(struct files_dump *d, int dirfd);
 void files_dump_free(struct files_dump *d);

@@ -394,7 +394,7 @@ static int peek_into_entry(struct files_dump *d, const struct fd_dump_info *fi, 
 	return 0;
 }
 
-static int pipe_dump_data(struct files_dump *d, int dirfd, const FileEntry *fe)
+static int pipe_dump_data(struct files_dump *d, struct img_out *out, const FileEntry *fe)
 {
 	struct img_writer w;
 	struct peeked *p = NULL;
@@ -406,7 +406,7 @@ static int pipe_dump_data(struct files_dump *d, int dirfd, const FileEntry *fe)
 			p = &peeked[i];
 	if (!p)
 		return 0;
-	ret = img_writer_open(dirfd, IMG_PIPE_DATA, fe->id, &w);
+	ret = img_writer_open(out, IMG_PIPE_DATA, fe->id, &w);
 	if (ret)
 		goto out;
 	ret = img_writer_raw(&w, p->buf, p->len);

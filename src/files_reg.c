@@ -518,7 +518,7 @@ static int dump_memfd(struct files_dump *d, const struct fd_dump_info *fi, FileE
 }
 
 /* ghost-<id>.img: the bytes of fe->extents, read through a file of its own. */
-static int dump_ghost_data(struct files_dump *d, int dirfd, const FileEntry *fe)
+static int dump_ghost_data(struct files_dump *d, struct img_out *out, const FileEntry *fe)
 {
 	const struct fd_dump_info *fi = files_dump_first(d, fe->id);
 	_cleanup_free_ char *buf = NULL;
@@ -536,7 +536,7 @@ static int dump_ghost_data(struct files_dump *d, int dirfd, const FileEntry *fe)
 	buf = malloc(1 << 20);
 	if (!buf)
 		return -ENOMEM;
-	ret = img_writer_open(dirfd, IMG_GHOST, fe->id, &w);   /* logs */
+	ret = img_writer_open(out, IMG_GHOST, fe->id, &w);   /* logs */
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < fe->n_extents && !ret; i++) {

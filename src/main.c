@@ -28,7 +28,8 @@ static void usage(FILE *f)
 		"  check         report which kernel features minicr relies on are present\n"
 		"\n"
 		"minicr COMMAND --help lists that command's options; -v, -vv: more output.\n"
-		"Images are read with minicr-decode (decode, encode, show, info).\n");
+		"Images are read with minicr-decode (decode, encode, show, fds, mems, info,\n"
+		"verify, seal).\n");
 }
 
 /* -o and --progress, which dump and restore share. */
@@ -86,7 +87,7 @@ static int parse_pid(const char *s, pid_t *pid)
 }
 
 static const char dump_help[] =
-	"usage: minicr dump [-D DIR] [--leave-running] [--force] [--shell-job] [--dry-run]\n"
+	"usage: minicr dump [-D DIR|--stream] [--leave-running] [--force] [--shell-job] [--dry-run]\n"
 	"                   [-o FILE] [--[no-]progress] [-v...] PID\n"
 	"\n"
 	"Freeze the process tree rooted at PID and write its images to DIR; the tree\n"
@@ -94,6 +95,7 @@ static const char dump_help[] =
 	"restore exactly is refused, all of it listed, before anything is written.\n"
 	"\n"
 	"  -D, --images-dir DIR  where the images go (default ./minicr-PID)\n"
+	"  --stream              the images go to stdout as one stream, not to DIR\n"
 	"  --leave-running       let the tree run on after the dump\n"
 	"  -f, --force           accept a non-empty DIR\n"
 	"  --shell-job           a job started from a shell: its fds on its\n"
@@ -117,6 +119,7 @@ static int cmd_dump(int argc, char **argv, int verbose)
 		{ "shell-job", no_argument, NULL, 'J' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "stream", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		OUTPUT_LONG_OPTS,
@@ -135,6 +138,7 @@ static int cmd_dump(int argc, char **argv, int verbose)
 		case 'J': o.shell_job = true; break;
 		case 'f': o.force = true; break;
 		case 'n': o.dry_run = true; break;
+		case 'S': o.stream = true; break;
 		case 'v': verbose++; break;
 		case 'h': fputs(dump_help, stdout); return 0;
 		default: fputs(dump_help, stderr); return 2;
@@ -142,6 +146,10 @@ static int cmd_dump(int argc, char **argv, int verbose)
 	}
 	if (output_setup(&out, verbose, &o.progress))
 		return 1;
+	if (o.stream && (o.dir || o.dry_run)) {
+		pr_err("dump: --stream writes to stdout: no -D, no --dry-run");
+		return 2;
+	}
 	if (optind != argc - 1) {
 		pr_err("dump: expected exactly one PID");
 		fputs(dump_help, stderr);
@@ -151,7 +159,7 @@ static int cmd_dump(int argc, char **argv, int verbose)
 		pr_err("dump: '%s' is not a PID", argv[optind]);
 		return 2;
 	}
-	if (!o.dir) {
+	if (!o.dir && !o.stream) {
 		snprintf(defdir, sizeof(defdir), "minicr-%d", o.pid);
 		o.dir = defdir;
 	}
@@ -162,11 +170,12 @@ static const char restore_help[] =
 	"usage: minicr restore [-d] [--pidfile FILE] [--pidns[=auto]]\n"
 	"                      [--pid-method=clone3|ns_last_pid] [--inherit-fd fd[N]:KEY]...\n"
 	"                      [--shell-job] [--cgroup-root PATH] [-o FILE]\n"
-	"                      [--[no-]progress] [-v...] DIR\n"
+	"                      [--[no-]progress] [-v...] DIR|--stream\n"
 	"\n"
 	"Recreate the tree recorded in DIR with its PIDs. Without -d, wait for its root\n"
 	"and exit with its status (128+N if killed by signal N).\n"
 	"\n"
+	"  --stream              read the images from stdin (from dump --stream), not DIR\n"
 	"  -d, --detach          print the root PID once the tree runs and exit\n"
 	"  --pidfile FILE        write the root PID to FILE\n"
 	"  --pidns               into a new PID namespace where every task has its\n"
@@ -204,6 +213,7 @@ static int cmd_restore(int argc, char **argv, int verbose)
 		{ "inherit-fd", required_argument, NULL, 'I' },
 		{ "shell-job", no_argument, NULL, 'J' },
 		{ "cgroup-root", required_argument, NULL, 'C' },
+		{ "stream", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		OUTPUT_LONG_OPTS,
@@ -238,6 +248,7 @@ static int cmd_restore(int argc, char **argv, int verbose)
 				return 2;
 			}
 			break;
+		case 'S': o.stream = true; break;
 		case 'm':
 			if (rst_pid_method_parse(optarg, &o.method)) {
 				log_init("minicr", verbose);
@@ -263,12 +274,17 @@ static int cmd_restore(int argc, char **argv, int verbose)
 	}
 	if (output_setup(&out, verbose, &o.progress))
 		return 1;
-	if (optind != argc - 1) {
-		pr_err("restore: expected exactly one images directory");
+	if (optind != argc - (o.stream ? 0 : 1)) {
+		pr_err(o.stream ? "restore: --stream reads stdin: no images directory"
+				: "restore: expected exactly one images directory");
 		fputs(restore_help, stderr);
 		return 2;
 	}
-	o.dir = argv[optind];
+	if (o.stream && o.shell_job) {
+		pr_err("restore: --stream and --shell-job both want stdin");
+		return 2;
+	}
+	o.dir = o.stream ? "(stream)" : argv[optind];
 	if (!method_set)
 		o.method = rst_have_clone3() ? RST_PID_CLONE3 : RST_PID_NS_LAST_PID;
 	else if (o.method == RST_PID_CLONE3 && !rst_have_clone3()) {

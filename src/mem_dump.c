@@ -114,10 +114,11 @@ static uint64_t find_zero_pfn(void)
 
 static bool probe_pagemap_scan(void);
 
-int mem_dump_init(struct mem_dump *md, int dirfd, struct progress *prog)
+int mem_dump_init(struct mem_dump *md, struct img_out *out, struct progress *prog)
 {
 	memset(md, 0, sizeof(*md));
-	md->dirfd = dirfd;
+	md->out = out;
+	md->dirfd = out->dirfd;
 	md->prog = prog;
 	md->buf_len = PAGE_BUF_SIZE;
 	md->buf = mmap(NULL, (md->buf_len + PAGE_SZ) * MD_NR_BUFS, PROT_READ | PROT_WRITE,
@@ -669,11 +670,11 @@ static int dump_private_pages(struct mem_dump *md, pid_t pid, const struct vma_l
 		pr_err("task %d: cannot allocate pagemap buffers: %s", pid, errstr(ret));
 		goto out;
 	}
-	ret = img_writer_open(md->dirfd, IMG_PAGEMAP, pid, &pm);
+	ret = img_writer_open(md->out, IMG_PAGEMAP, pid, &pm);
 	if (ret)
 		goto out;
 	pm_open = true;
-	ret = img_writer_open(md->dirfd, IMG_PAGES, pid, &pg);
+	ret = img_writer_open(md->out, IMG_PAGES, pid, &pg);
 	if (ret)
 		goto out;
 	pg_open = true;
@@ -920,11 +921,11 @@ static int dump_shmem(struct mem_dump *md, pid_t pid, const struct vma *v)
 	ret = add_u64(&md->shmids, &md->nr_shmids, &md->cap_shmids, shm_key(v));
 	if (ret)
 		goto out;
-	ret = img_writer_open(md->dirfd, IMG_SHMEM, v->ino, &pm);
+	ret = img_writer_open(md->out, IMG_SHMEM, v->ino, &pm);
 	if (ret)
 		goto out;
 	pm_open = true;
-	ret = img_writer_open(md->dirfd, IMG_SHMEM_PAGES, v->ino, &pg);
+	ret = img_writer_open(md->out, IMG_SHMEM_PAGES, v->ino, &pg);
 	if (ret)
 		goto out;
 	pg_open = true;
@@ -1294,7 +1295,7 @@ int mem_dump_task(struct mem_dump *md, pid_t pid, pid_t tid, pid_t ppid)
 	/* Pages first: the scan finds the guard ranges mm-<pid>.img records. */
 	ret = dump_private_pages(md, pid, &vl, mm.vmas);
 	if (!ret)
-		ret = img_write_one(md->dirfd, IMG_MM, pid, &mm.base);
+		ret = img_write_one(md->out, IMG_MM, pid, &mm.base);
 	if (!ret)
 		pr_debug("task %d: %zu VMAs, %llu pages written in %llu us", pid, vl.nr,
 			 (unsigned long long)(md->stats.pages_written - written),

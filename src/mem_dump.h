@@ -56,6 +56,7 @@ struct progress;
 struct mem_dump {
 	int dirfd;
 	struct progress *prog;      /* counts the bytes of pages written; may be NULL */
+	struct img_out *out;        /* where the images go */
 	struct mem_dump_stats stats;
 	uint64_t zero_pfn;          /* the shared zero page, 0 if unknown */
 	bool use_scan;              /* PAGEMAP_SCAN works here */
@@ -71,11 +72,12 @@ struct mem_dump {
 };
 
 struct refusals;
+struct img_out;
 
 /* Before anything is written: refuse (src/refuse.h) every VMA of pid that
  * minicr cannot record. -errno (logged) if smaps cannot be read. */
 int mem_dump_check(pid_t pid, struct refusals *r);
-int mem_dump_init(struct mem_dump *md, int dirfd, struct progress *prog);
+int mem_dump_init(struct mem_dump *md, struct img_out *out, struct progress *prog);
 /* ppid: the task's parent in the dumped tree (0 for the root or a zombie
  * parent), whose pages the task may still share copy-on-write. */
 int mem_dump_task(struct mem_dump *md, pid_t pid, pid_t tid, pid_t ppid);

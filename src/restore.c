@@ -61,6 +61,7 @@
 #include "rst_plan.h"
 #include "rst_state.h"
 #include "stats.pb-c.h"
+#include "stream.h"
 #include "util.h"
 
 /* How long one step of the build may take (a fork, a setsid: anything
@@ -132,6 +133,58 @@ static long futex(int *uaddr, int op, int val, const struct timespec *ts)
 
 /* ---- reading and checking the images ---- */
 
+static int open_images_dir(struct rst_ctx *c)
+{
+	int ret;
+
+	c->dirfd = open(c->o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0) {
+		ret = -errno;
+		pr_err("cannot open images directory %s: %s", c->o->dir, errstr(ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* The whole set, staged in a private tmpfs, is then read as a directory:
+ * verified like one before anything is created. */
+static int receive_stream(struct rst_ctx *c)
+{
+	c->dirfd = img_staging_open();
+	if (c->dirfd < 0)
+		return c->dirfd;
+	return stream_receive(STDIN_FILENO, c->dirfd);   /* logs */
+}
+
+static void report_check(const struct img_check *ck, void *arg)
+{
+	const struct rst_ctx *c = arg;
+	char what[160];
+
+	if (ck->verdict == IMG_V_OK)
+		return;
+	img_check_describe(ck, what, sizeof(what));
+	pr_err("%s/%s: %s", c->o->dir, ck->name, what);
+}
+
+/* Before anything is created: every file of the set is there, whole and
+ * unchanged, and nothing restore would read is foreign to it. */
+static int verify_set(struct rst_ctx *c)
+{
+	int ret;
+
+	if (!c->inv->n_files) {
+		pr_info("%s: inventory.img lists no checksums (written by an older minicr): "
+			"the images are not verified", c->o->dir);
+		return 0;
+	}
+	ret = img_verify_set(c->dirfd, c->inv, report_check, c);
+	if (ret == -EBADMSG)
+		pr_err("%s: the image set does not match inventory.img (above); nothing restored",
+		       c->o->dir);
+	return ret;
+}
+
 static int read_inventory(struct rst_ctx *c)
 {
 	struct utsname u;
@@ -155,6 +208,9 @@ static int read_inventory(struct rst_ctx *c)
 		       MINICR_IMG_VERSION, c->inv->minicr_version);
 		return -EPROTONOSUPPORT;
 	}
+	ret = verify_set(c);
+	if (ret)
+		return ret;
 	if (uname(&u) < 0) {
 		ret = -errno;
 		pr_err("uname: %s", errstr(ret));
@@ -1351,6 +1407,7 @@ int cr_restore(const struct restore_opts *o, int *status)
 	struct rst_ctx c = { .o = o, .dirfd = -1, .alive_rd = -1, .alive_wr = -1,
 			     .stats = RESTORE_STATS_ENTRY__INIT };
 	uint64_t start = now_us();
+	struct img_out stats_out;
 	bool created = false, mem_used = false;
 	pid_t root_pid;
 	int ret;
@@ -1358,12 +1415,9 @@ int cr_restore(const struct restore_opts *o, int *status)
 	*status = 0;
 	files_tty_set_shell_job(o->shell_job);
 	c.fault_step = getenv("MINICR_FAULT_STEP") ? atol(getenv("MINICR_FAULT_STEP")) : -1;
-	c.dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c.dirfd < 0) {
-		ret = -errno;
-		pr_err("cannot open images directory %s: %s", o->dir, errstr(ret));
+	ret = o->stream ? receive_stream(&c) : open_images_dir(&c);
+	if (ret)
 		goto out;
-	}
 	ret = read_inventory(&c);
 	if (ret)
 		goto out;
@@ -1415,8 +1469,10 @@ int cr_restore(const struct restore_opts *o, int *status)
 	c.stats.pages_restored = rst_mem_pages_restored();
 	c.stats.has_forking_time = c.stats.has_restore_time = c.stats.has_memrestore_time = 1;
 	c.stats.has_tasks = c.stats.has_threads = c.stats.has_pages_restored = 1;
-	if (img_write_one(c.dirfd, IMG_STATS_RESTORE, 0, &c.stats.base))
+	img_out_init(&stats_out, c.dirfd);
+	if (img_write_one(&stats_out, IMG_STATS_RESTORE, 0, &c.stats.base))
 		pr_warn("could not write stats-restore.img");   /* the tree runs: not fatal */
+	img_out_fini(&stats_out);
 	root_pid = c.root;
 	pr_info("restored %zu tasks (%u threads) in %llu us; root is PID %d", c.nr_pe,
 		c.stats.threads, (unsigned long long)c.stats.restore_time, root_pid);

@@ -33,6 +33,7 @@ struct restore_opts {
 	bool shell_job;           /* terminal fds onto minicr's stdin terminal (files_tty.h) */
 	const char *cgroup_root;  /* the tree's cgroups go below this one (cgroup.h) */
 	bool progress;            /* a progress line on stderr (progress.h) */
+	bool stream;              /* the images come on stdin (src/stream.h); dir names it */
 };
 
 int cr_restore(const struct restore_opts *opts, int *status);

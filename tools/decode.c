@@ -7,13 +7,18 @@
  *   fds DIR                  every task's file descriptors
  *   mems DIR                 every task's mappings and where their pages are
  *   info FILE                "<type> <N> entries"
+ *   verify DIR               every file of the set against inventory.img
+ *   seal DIR                 list the files now in DIR in inventory.img
+ *                            (after a deliberate edit)
  *
- * decode, encode and info are driven by img_types[] and the protobuf-c
+ * decode, encode, info, verify and seal are driven by img_types[] and the protobuf-c
  * descriptors, so a new image type needs no code here; the views of a
  * whole image set (show, fds, mems) are in views.c. Exit status: 0 ok,
  * 1 bad input (the message names the file and byte offset), 2 usage. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,12 +63,21 @@ static const char mems_help[] =
 static const char info_help[] =
 	"usage: minicr-decode info FILE\n"
 	"  the image type of FILE and its number of entries\n";
+static const char verify_help[] =
+	"usage: minicr-decode verify DIR\n"
+	"  every file of the set DIR against the sizes and checksums inventory.img\n"
+	"  lists (one line per file, then the verdict); exit 1 if one does not match\n";
+static const char seal_help[] =
+	"usage: minicr-decode seal DIR\n"
+	"  list the files now in DIR, with their sizes and checksums, in its\n"
+	"  inventory.img (after a deliberate edit of an image)\n";
 
 static void usage(FILE *f)
 {
-	fprintf(f, "%s%s%s%s%s%s"
+	fprintf(f, "%s%s%s%s%s%s%s%s"
 		"minicr-decode COMMAND --help: that command only\n",
-		decode_help, encode_help, show_help, fds_help, mems_help, info_help);
+		decode_help, encode_help, show_help, fds_help, mems_help, info_help, verify_help,
+		seal_help);
 }
 
 /* ---- opening images ---- */
@@ -515,6 +529,149 @@ static int cmd_info(int argc, char **argv)
 	return flush_stdout() ? 1 : 0;
 }
 
+/* ---- verify, seal ---- */
+
+static int open_set(const char *dir, int *dirfd, InventoryEntry **inv)
+{
+	int ret;
+
+	*dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd < 0) {
+		ret = -errno;
+		pr_err("%s: cannot open image directory: %s", dir, errstr(ret));
+		return ret;
+	}
+	/* img_read_one() names the file and the defect. */
+	ret = img_read_one(*dirfd, IMG_INVENTORY, 0, (ProtobufCMessage **)inv);
+	if (ret) {
+		close(*dirfd);
+		*dirfd = -1;
+	}
+	return ret;
+}
+
+struct verify_count {
+	size_t ok, bad;
+};
+
+static void print_check(const struct img_check *ck, void *arg)
+{
+	struct verify_count *n = arg;
+	char what[160];
+
+	img_check_describe(ck, what, sizeof(what));
+	printf("%-4s %s: %s\n", ck->verdict == IMG_V_OK ? "ok" : "BAD", ck->name, what);
+	if (ck->verdict == IMG_V_OK)
+		n->ok++;
+	else
+		n->bad++;
+}
+
+static int verify_set(const char *dir, int dirfd, InventoryEntry *inv)
+{
+	struct verify_count n = { 0 };
+	int ret;
+
+	if (!inv->n_files) {
+		printf("unverified: %s/inventory.img lists no checksums (written by an older minicr)\n",
+		       dir);
+		return 0;
+	}
+	ret = img_verify_set(dirfd, inv, print_check, &n);
+	if (ret == -EBADMSG)
+		printf("FAILED: %zu file%s of %s do%s not match inventory.img\n", n.bad,
+		       n.bad == 1 ? "" : "s", dir, n.bad == 1 ? "es" : "");
+	else if (!ret)
+		printf("verified: all %zu files of %s match inventory.img\n", n.ok, dir);
+	return ret;
+}
+
+/* Lists every file of the set now in the directory, so a deliberately
+ * edited set (minicr-decode encode) passes the checks again. */
+static int seal_list(int dirfd, const char *dir, struct img_out *found)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, ret = 0;
+
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		ret = -errno;
+		if (fd >= 0)
+			close(fd);
+		pr_err("%s: cannot list: %s", dir, errstr(ret));
+		return ret;
+	}
+	while (!ret && (de = readdir(d))) {
+		uint64_t size, sum;
+
+		if (!img_name_in_set(de->d_name))
+			continue;
+		ret = img_file_sum(dirfd, de->d_name, &size, &sum);
+		if (ret)
+			pr_err("%s/%s: cannot read: %s", dir, de->d_name, errstr(ret));
+		else
+			ret = img_out_add(found, de->d_name, size, sum);
+	}
+	closedir(d);
+	return ret;
+}
+
+static int seal_set(const char *dir, int dirfd, InventoryEntry *inv)
+{
+	ImageFileEntry **old = inv->files;
+	size_t n_old = inv->n_files;
+	struct img_out found, out;
+	int ret;
+
+	img_out_init(&found, dirfd);
+	img_out_init(&out, dirfd);
+	ret = seal_list(dirfd, dir, &found);
+	/* The unpacked list belongs to protobuf-c's allocator: set aside. */
+	if (!ret)
+		ret = img_out_list(&found, inv);
+	if (!ret)
+		ret = img_write_one(&out, IMG_INVENTORY, 0, &inv->base);   /* logs */
+	if (!ret)
+		printf("sealed: inventory.img of %s lists %zu files\n", dir, found.nr_sums);
+	img_out_unlist(inv);
+	inv->files = old;
+	inv->n_files = n_old;
+	img_out_fini(&found);
+	img_out_fini(&out);
+	return ret;
+}
+
+/* verify DIR, seal DIR: fn on the set of DIR and its inventory. */
+static int with_set(int argc, char **argv,
+		    int (*fn)(const char *dir, int dirfd, InventoryEntry *inv))
+{
+	InventoryEntry *inv = NULL;
+	int dirfd, ret;
+
+	if (argc != 1)
+		return EXIT_USAGE;
+	if (open_set(argv[0], &dirfd, &inv))
+		return 1;
+	ret = fn(argv[0], dirfd, inv);
+	protobuf_c_message_free_unpacked(&inv->base, NULL);
+	close(dirfd);
+	if (flush_stdout())
+		ret = -EIO;
+	return ret ? 1 : 0;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	return with_set(argc, argv, verify_set);
+}
+
+static int cmd_seal(int argc, char **argv)
+{
+	return with_set(argc, argv, seal_set);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -528,6 +685,8 @@ int main(int argc, char **argv)
 		{ "fds", views_fds, fds_help },
 		{ "mems", views_mems, mems_help },
 		{ "info", cmd_info, info_help },
+		{ "verify", cmd_verify, verify_help },
+		{ "seal", cmd_seal, seal_help },
 	};
 	int ret;
 

@@ -21,6 +21,8 @@
 #include "image.h"
 #include "log.h"
 #include "pstree.pb-c.h"
+#include "stream.h"
+#include "util.h"
 
 #define MAGIC IMG_MAGIC('M', 'C', 'P', 'S')
 
@@ -330,6 +332,7 @@ static void test_garbage(void **state)
 struct dir {
 	char path[64];
 	int fd;
+	struct img_out out;
 };
 
 static int dir_setup(void **state)
@@ -344,8 +347,29 @@ static int dir_setup(void **state)
 	d->fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d->fd < 0)
 		return -1;
+	img_out_init(&d->out, d->fd);
 	*state = d;
 	return 0;
+}
+
+/* name under dirfd, a file or a directory of files */
+static void rm_entry(int dirfd, const char *name)
+{
+	struct dirent *de;
+	DIR *sub;
+	int fd;
+
+	if (!unlinkat(dirfd, name, 0))
+		return;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	sub = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!sub)
+		return;
+	while ((de = readdir(sub)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			unlinkat(fd, de->d_name, 0);
+	closedir(sub);
+	unlinkat(dirfd, name, AT_REMOVEDIR);
 }
 
 static int dir_teardown(void **state)
@@ -358,10 +382,11 @@ static int dir_teardown(void **state)
 		return -1;
 	while ((de = readdir(dir)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			unlinkat(d->fd, de->d_name, 0);
+			rm_entry(d->fd, de->d_name);
 	closedir(dir);
 	if (rmdir(d->path))
 		return -1;
+	img_out_fini(&d->out);
 	free(d);
 	return 0;
 }
@@ -404,7 +429,7 @@ static void test_writer_reader(void **state)
 	struct stat st;
 	unsigned n = 0;
 
-	assert_int_equal(img_writer_open(d->fd, IMG_PSTREE, 0, &w), 0);
+	assert_int_equal(img_writer_open(&d->out, IMG_PSTREE, 0, &w), 0);
 	/* Until committed, only the .tmp file exists. */
 	assert_true(exists(d->fd, "pstree.img.tmp"));
 	assert_false(exists(d->fd, "pstree.img"));
@@ -457,7 +482,7 @@ static void test_read_write_one(void **state)
 	c.state = TASK_STATE__TASK_ZOMBIE;
 	c.has_exit_code = 1;
 	c.exit_code = 7;
-	assert_int_equal(img_write_one(d->fd, IMG_CORE, 77, &c.base), 0);
+	assert_int_equal(img_write_one(&d->out, IMG_CORE, 77, &c.base), 0);
 	assert_true(exists(d->fd, "core-77.img"));
 	assert_false(exists(d->fd, "core-77.img.tmp"));
 	assert_int_equal(img_read_one(d->fd, IMG_CORE, 77, &msg), 0);
@@ -482,7 +507,7 @@ static void test_writer_abort(void **state)
 	PstreeEntry p = PSTREE_ENTRY__INIT;
 
 	c.comm = "x";
-	assert_int_equal(img_writer_open(d->fd, IMG_CORE, 5, &w), 0);
+	assert_int_equal(img_writer_open(&d->out, IMG_CORE, 5, &w), 0);
 	/* A message of the wrong type is refused. */
 	assert_int_equal(img_writer_put(&w, &p.base), -EINVAL);
 	assert_int_equal(img_writer_put(&w, &c.base), 0);
@@ -501,7 +526,7 @@ static void test_reader_refuses(void **state)
 	static const uint8_t not_pb[] = { 0xff, 0xff, 0xff };
 
 	c.comm = "c";
-	assert_int_equal(img_write_one(d->fd, IMG_CORE, 1, &c.base), 0);
+	assert_int_equal(img_write_one(&d->out, IMG_CORE, 1, &c.base), 0);
 	/* Wrong magic for what the caller expects. */
 	assert_int_equal(img_reader_open(d->fd, "core-1.img", &img_types[IMG_PSTREE], &r),
 			 -EBADMSG);
@@ -546,11 +571,197 @@ static void test_read_one_two_entries(void **state)
 	ProtobufCMessage *msg = NULL;
 
 	c.comm = "two";
-	assert_int_equal(img_writer_open(d->fd, IMG_CORE, 9, &w), 0);
+	assert_int_equal(img_writer_open(&d->out, IMG_CORE, 9, &w), 0);
 	assert_int_equal(img_writer_put(&w, &c.base), 0);
 	assert_int_equal(img_writer_put(&w, &c.base), 0);
 	assert_int_equal(img_writer_commit(&w), 0);
 	assert_true(img_read_one(d->fd, IMG_CORE, 9, &msg) < 0);
+}
+
+/* What the writer records is what a second read finds, and the check
+ * names each kind of damage. */
+struct seen {
+	enum img_verdict v[8];
+	char names[8][32];
+	unsigned n;
+};
+
+static void note(const struct img_check *ck, void *arg)
+{
+	struct seen *s = arg;
+
+	if (s->n < 8) {
+		s->v[s->n] = ck->verdict;
+		snprintf(s->names[s->n], sizeof(s->names[0]), "%s", ck->name);
+	}
+	s->n++;
+}
+
+static void test_sums_verify(void **state)
+{
+	struct dir *d = *state;
+	CoreEntry c = CORE_ENTRY__INIT;
+	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	ImageFileEntry fe[2], *fp[2];
+	struct img_writer w;
+	struct seen s = { 0 };
+	uint64_t size, sum;
+	uint8_t page[5000];
+
+	c.comm = "sum";
+	assert_int_equal(img_write_one(&d->out, IMG_CORE, 1, &c.base), 0);
+	memset(page, 0x5a, sizeof(page));
+	assert_int_equal(img_writer_open(&d->out, IMG_PAGES, 1, &w), 0);
+	assert_int_equal(img_writer_raw(&w, page, sizeof(page)), 0);
+	assert_int_equal(img_writer_raw(&w, page, 7), 0);
+	assert_int_equal(img_writer_commit(&w), 0);
+	assert_int_equal(d->out.nr_sums, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(img_file_sum(d->fd, d->out.sums[i].name, &size, &sum), 0);
+		assert_int_equal(size, d->out.sums[i].size);
+		assert_int_equal(sum, d->out.sums[i].xxh3);
+		image_file_entry__init(&fe[i]);
+		fe[i].name = d->out.sums[i].name;
+		fe[i].size = d->out.sums[i].size;
+		fe[i].xxh3 = d->out.sums[i].xxh3;
+		fp[i] = &fe[i];
+	}
+	assert_string_equal(d->out.sums[1].name, "pages-1.img");
+	assert_int_equal(d->out.sums[1].size, IMG_HDR_SIZE + sizeof(page) + 7);
+	inv.n_files = 2;
+	inv.files = fp;
+	assert_int_equal(img_verify_set(d->fd, &inv, note, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.v[0], IMG_V_OK);
+	assert_int_equal(s.v[1], IMG_V_OK);
+
+	/* A flipped byte, a cut file, a missing one, a stranger. */
+	write_bytes(d->fd, "stray.img", "MCCO", 4);
+	{
+		char p[128];
+
+		snprintf(p, sizeof(p), "%s/core-1.img", d->path);
+		assert_int_equal(truncate(p, fe[0].size - 1), 0);
+		snprintf(p, sizeof(p), "%s/pages-1.img", d->path);
+		int fd = open(p, O_WRONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		assert_int_equal(pwrite(fd, "x", 1, 100), 1);
+		close(fd);
+	}
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(img_verify_set(d->fd, &inv, note, &s), -EBADMSG);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.v[0], IMG_V_SIZE);
+	assert_int_equal(s.v[1], IMG_V_SUM);
+	assert_int_equal(s.v[2], IMG_V_UNLISTED);
+	assert_string_equal(s.names[2], "stray.img");
+	unlinkat(d->fd, "core-1.img", 0);
+	unlinkat(d->fd, "stray.img", 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(img_verify_set(d->fd, &inv, note, &s), -EBADMSG);
+	assert_int_equal(s.v[0], IMG_V_MISSING);
+	assert_int_equal(s.n, 2);
+}
+
+static void test_stream_checks(void **state)
+{
+	const char *why = NULL;
+	uint8_t hdr[STREAM_HDR_SIZE] = "MCSTREAM\1\0\0\0";
+
+	(void)state;
+	assert_int_equal(stream_hdr_check(hdr, &why), 0);
+	hdr[8] = 2;
+	assert_int_equal(stream_hdr_check(hdr, &why), -EBADMSG);
+	hdr[8] = 1;
+	hdr[0] = 'X';
+	assert_int_equal(stream_hdr_check(hdr, &why), -EBADMSG);
+	assert_non_null(why);
+	assert_int_equal(stream_name_check("core-1.img", &why), 0);
+	assert_int_equal(stream_name_check("inventory.img", &why), 0);
+	assert_int_equal(stream_name_check("../core-1.img", &why), -EBADMSG);
+	assert_int_equal(stream_name_check("stats-restore.img", &why), -EBADMSG);
+	assert_int_equal(stream_name_check("passwd", &why), -EBADMSG);
+}
+
+/* feed DATA (len bytes) to stream_receive() into a fresh subdirectory */
+static int receive_bytes(struct dir *d, const char *sub, const void *data, size_t len)
+{
+	int fd, dirfd, ret;
+
+	assert_int_equal(mkdirat(d->fd, sub, 0700), 0);
+	dirfd = openat(d->fd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	write_bytes(d->fd, "in.bin", data, len);
+	fd = openat(d->fd, "in.bin", O_RDONLY | O_CLOEXEC);
+	assert_true(dirfd >= 0 && fd >= 0);
+	ret = stream_receive(fd, dirfd);
+	close(fd);
+	close(dirfd);
+	return ret;
+}
+
+static void test_stream_round_trip(void **state)
+{
+	struct dir *d = *state;
+	CoreEntry c = CORE_ENTRY__INIT;
+	struct img_writer w;
+	uint8_t page[9000], *s;
+	size_t len, n;
+	int sfd;
+	char *got;
+
+	assert_int_equal(mkdirat(d->fd, "src", 0700), 0);
+	d->out.dirfd = openat(d->fd, "src", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	sfd = openat(d->fd, "stream.bin", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(d->out.dirfd >= 0 && sfd >= 0);
+	d->out.stream_fd = sfd;
+	c.comm = "streamed";
+	memset(page, 0xa5, sizeof(page));
+	assert_int_equal(stream_begin(&d->out), 0);
+	assert_int_equal(img_write_one(&d->out, IMG_CORE, 3, &c.base), 0);
+	assert_int_equal(img_writer_open(&d->out, IMG_PAGES, 3, &w), 0);
+	assert_int_equal(img_writer_raw(&w, page, sizeof(page)), 0);
+	assert_int_equal(img_writer_commit(&w), 0);
+	assert_int_equal(stream_end(&d->out), 0);
+	/* Sent images leave the staging directory. */
+	assert_false(exists(d->out.dirfd, "core-3.img"));
+	close(d->out.dirfd);
+	d->out.dirfd = d->fd;
+	close(sfd);
+	assert_int_equal(read_file_at(d->fd, "stream.bin", 1 << 20, &got, &len), 0);
+	s = (uint8_t *)got;
+	assert_memory_equal(s, "MCSTREAM", 8);
+
+	assert_int_equal(receive_bytes(d, "ok", s, len), 0);
+	assert_int_equal(img_file_sum(d->fd, "ok/pages-3.img", &(uint64_t){ 0 }, &(uint64_t){ 0 }), 0);
+	{
+		struct stat st;
+
+		assert_int_equal(fstatat(d->fd, "ok/pages-3.img", &st, 0), 0);
+		assert_int_equal(st.st_size, IMG_HDR_SIZE + sizeof(page));
+	}
+	/* Every cut is refused: in the header, in a file, before the end. */
+	for (n = 0; n < len; n += n < 40 ? 1 : 997) {
+		char sub[32];
+
+		snprintf(sub, sizeof(sub), "cut%zu", n);
+		assert_int_equal(receive_bytes(d, sub, s, n), -EBADMSG);
+	}
+	/* A flipped byte in the pages is refused by the record's hash. */
+	s[len - 12 - 8 - 100] ^= 1;
+	assert_int_equal(receive_bytes(d, "flip", s, len), -EBADMSG);
+	free(got);
+}
+
+static void test_name_in_set(void **state)
+{
+	(void)state;
+	assert_true(img_name_in_set("core-1.img"));
+	assert_true(img_name_in_set("stats-dump.img"));
+	assert_false(img_name_in_set("inventory.img"));
+	assert_false(img_name_in_set("stats-restore.img"));
+	assert_false(img_name_in_set("core-1.img.tmp"));
+	assert_false(img_name_in_set("notes.txt"));
+	assert_false(img_name_in_set(".img"));
 }
 
 int main(void)
@@ -567,6 +778,10 @@ int main(void)
 		cmocka_unit_test(test_oversized_length),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_file_name),
+		cmocka_unit_test(test_name_in_set),
+		cmocka_unit_test(test_stream_checks),
+		cmocka_unit_test_setup_teardown(test_stream_round_trip, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_sums_verify, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_reader, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_read_write_one, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_abort, dir_setup, dir_teardown),

@@ -37,8 +37,11 @@ cycle_cleanup() {
 # cr_dump [ARGS...]: minicr dump of DUMP_PID into SRC_IMG on the source side.
 cr_dump() {
 	local t0=$SECONDS
-	on_src "$MINICR" dump -D "$SRC_IMG" "$@" "$DUMP_PID" >"$S/dump.log" 2>&1 ||
-		{ cat "$S/dump.log" >&2; fail "minicr dump $DUMP_PID failed"; }
+	if [[ $FLAVOR == migrate ]]; then
+		stream_dump "$@"
+	else
+		on_src "$MINICR" dump -D "$SRC_IMG" "$@" "$DUMP_PID" >"$S/dump.log" 2>&1
+	fi || { cat "$S/dump.log" >&2; fail "minicr dump $DUMP_PID failed"; }
 	say "dumped $DUMP_PID in $((SECONDS - t0)) s"
 }
 
@@ -46,8 +49,12 @@ cr_dump() {
 # sets ROOT to the restored root as seen here.
 cr_restore() {
 	local out
-	out=$(on_dst "$MINICR" restore -d $(restore_args) "$@" "$DST_IMG" 2>"$S/restore.log") ||
-		{ cat "$S/restore.log" >&2; fail "minicr restore failed"; }
+	if [[ $FLAVOR == migrate ]]; then
+		out=$(stream_restore $(restore_args) "$@" 2>"$S/restore.log")
+	else
+		out=$(on_dst "$MINICR" restore -d $(restore_args) "$@" "$DST_IMG" 2>"$S/restore.log")
+	fi || { cat "$S/restore.log" >&2; fail "minicr restore failed"; }
+	[[ $FLAVOR != migrate ]] || stream_done
 	ROOT=$(outer_pid "$out") || fail "restore printed root '$out', not found here"
 	STARTED+=("$ROOT")
 	say "restored: root $out on the destination, $ROOT here"

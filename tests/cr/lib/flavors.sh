@@ -7,12 +7,14 @@
 #            one (same PIDs inside, new ones outside).
 #   migrate  two simulated hosts A and B, each its own PID, mount, UTS and
 #            network namespace (PID 1: sleep), with its own tmpfs "disk" at
-#            $S/disk for the images; joined by a veth pair (A 10.231.0.1,
+#            $S/disk; joined by a veth pair (A 10.231.0.1,
 #            B 10.231.0.2). A third network namespace C (the client) has a
 #            bridge with a leg to each host (C 10.231.0.65, A .66, B .67).
-#            The workload starts in A (own session), minicr dumps it in A,
-#            the images go to B as a tar stream through nc over the veth,
-#            minicr restores it in B with the same PIDs. The service
+#            The workload starts in A (own session); `minicr dump --stream`
+#            in A sends the images through nc over the veth to B, where
+#            they are held in memory until `minicr restore --stream` in B
+#            reads them and restores the tree with the same PIDs (no image
+#            directory on either side). The service
 #            address 10.231.0.100 can be moved from A to B (move_service).
 #
 # Every PID a scenario handles (ROOT, tree_pids) is as the scenario's own
@@ -24,7 +26,10 @@
 #   on_src CMD... / on_dst CMD...   run a command on the dumping / restoring
 #                            side (plain here, inside host A / B for migrate)
 #   SRC_IMG / DST_IMG        image directories as each side sees them
-#   move_images              SRC_IMG -> DST_IMG (mv, or tar|nc A -> B)
+#                            (host and pidns; migrate streams, has none)
+#   move_images              SRC_IMG -> DST_IMG (mv; migrate: waits until
+#                            B holds the whole stream)
+#   stream_dump / stream_restore   migrate's cr_dump / cr_restore
 #   restore_args             extra minicr restore arguments (--pidns)
 #   outer_pid NSPID          a PID printed by minicr restore on the
 #                            destination, as seen from here
@@ -41,8 +46,7 @@ flavor_setup() {
 		DST_IMG=$S/img.moved
 		;;
 	migrate)
-		SRC_IMG=$S/disk/img
-		DST_IMG=$S/disk/img
+		SRC_IMG= DST_IMG=
 		migrate_setup
 		;;
 	*) fail "unknown flavor $FLAVOR" ;;
@@ -131,7 +135,7 @@ migrate_setup() {
 			nsenter -t "$u" -n ip link set eth0 up
 		done
 	} >>"$S/net.log" 2>&1 || fail "network setup failed: $(cat "$S/net.log")"
-	# Workload PIDs in A start above 300: B's own helpers (nc, tar, minicr)
+	# Workload PIDs in A start above 300: B's own helpers (nc, python3, minicr)
 	# get low PIDs and never hold one the restored tree needs.
 	in_host "$HOST_A" sh -c 'echo 300 >/proc/sys/kernel/ns_last_pid' || fail "cannot set A's ns_last_pid"
 	say "hosts: A (PID 1 = $HOST_A here), B ($HOST_B), client netns $CLIENT_NS; veth A-B 10.231.0.1-2"
@@ -182,9 +186,8 @@ flavor_spawn() {
 	say "workload started: PID $ROOT here, $DUMP_PID for minicr dump ($*)"
 }
 
-# move_images: the images from SRC_IMG to DST_IMG. migrate: a tar stream
-# from A to B through nc over the veth; the file list and checksums must
-# match on both sides.
+# move_images: the images from SRC_IMG to DST_IMG. migrate: the stream is
+# already on its way (stream_dump); wait until B holds all of it.
 move_images() {
 	case $FLAVOR in
 	host | pidns)
@@ -192,25 +195,45 @@ move_images() {
 		mv "$SRC_IMG" "$DST_IMG"
 		;;
 	migrate)
-		local port=7070 r
-		in_host "$HOST_A" sh -c 'cd "$1" && sha256sum * | sort' sum "$SRC_IMG" >"$S/sums.A" ||
-			fail "cannot checksum the images on A"
-		in_host "$HOST_B" bash -c 'rm -rf "$1" && mkdir -p "$1" && nc -l -d 10.231.0.2 "$2" | tar -x -C "$1"' \
-			recv "$DST_IMG" "$port" >"$S/recv.log" 2>&1 &
-		r=$!
-		wait_until 5 in_host "$HOST_B" sh -c "ss -Hltn 'sport = :$port' | grep -q ." ||
-			fail "the receiver on B does not listen: $(cat "$S/recv.log")"
-		in_host "$HOST_A" sh -c 'tar -c -C "$1" . | nc -N -w 10 10.231.0.2 "$2"' send "$SRC_IMG" "$port" ||
-			fail "sending the images from A failed"
-		wait "$r" || fail "receiving the images on B failed: $(cat "$S/recv.log")"
-		in_host "$HOST_B" sh -c 'cd "$1" && sha256sum * | sort' sum "$DST_IMG" >"$S/sums.B" ||
-			fail "cannot checksum the images on B"
-		diff -u "$S/sums.A" "$S/sums.B" >&2 || fail "the images differ after the transfer"
-		# B's disk is not A's: the copy on A goes, as on a dead host.
-		in_host "$HOST_A" rm -rf "$SRC_IMG"
-		say "images moved A -> B over tar|nc ($(wc -l <"$S/sums.B") files, checksums equal)"
+		wait_until 30 test -s "$S/stream.held" ||
+			fail "B did not receive the whole stream: $(cat "$S/recv.log")"
+		say "images streamed A -> B: $(cat "$S/stream.held") bytes held on B"
 		;;
 	esac
+}
+
+# stream_dump [ARGS...]: migrate's cr_dump. B listens with nc and holds
+# what comes in memory (the restore may only start once the scenario's
+# before_restore has run), A runs `minicr dump --stream ARGS DUMP_PID | nc`.
+STREAM_PORT=7070
+stream_dump() {
+	local hold='import os, sys
+data = sys.stdin.buffer.read()
+# The byte count, then the bytes to whoever opens the fifo (the restore).
+with open(sys.argv[2] + ".tmp", "w") as f:
+    f.write(str(len(data)))
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+with open(sys.argv[1], "wb") as f:
+    f.write(data)'
+	rm -f "$S/stream.fifo" "$S/stream.held"
+	mkfifo "$S/stream.fifo"
+	in_host "$HOST_B" bash -c 'set -o pipefail; nc -l -d 10.231.0.2 "$1" | python3 -c "$2" "$3" "$4"' \
+		recv "$STREAM_PORT" "$hold" "$S/stream.fifo" "$S/stream.held" >"$S/recv.log" 2>&1 &
+	STREAM_RECV=$!
+	wait_until 5 in_host "$HOST_B" sh -c "ss -Hltn 'sport = :$STREAM_PORT' | grep -q ." ||
+		fail "the receiver on B does not listen: $(cat "$S/recv.log")"
+	in_host "$HOST_A" bash -c 'set -o pipefail; "$1" dump --stream "${@:4}" "$2" | nc -N -w 10 10.231.0.2 "$3"' \
+		send "$MINICR" "$DUMP_PID" "$STREAM_PORT" "$@" >"$S/dump.log" 2>&1
+}
+
+# stream_restore [ARGS...]: migrate's cr_restore: `minicr restore --stream
+# -d` on B, fed from what B holds; prints the root PID as B sees it. Then
+# stream_done (not in a subshell): the receiver has handed it all over.
+stream_restore() {
+	in_host "$HOST_B" "$MINICR" restore --stream -d "$@" <"$S/stream.fifo"
+}
+stream_done() {
+	wait "$STREAM_RECV" || fail "the receiver on B failed: $(cat "$S/recv.log")"
 }
 
 # outer_pid NSPID: the PID here of the task the destination calls NSPID

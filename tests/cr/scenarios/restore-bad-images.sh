@@ -1,7 +1,9 @@
 # minicr restore refuses damaged images with a message naming the file,
 # and creates no task: truncated images, a flipped byte (in an entry's
-# length), a wrong magic, a missing file, a format version from the future;
-# a truncated pages image is found after the tasks are created: all killed.
+# length, or in page contents no parser looks at), a wrong magic, a missing
+# file, a file foreign to the set, a truncated stats image restore never
+# reads, a format version from the future: inventory.img's checksums catch
+# each before anything is created. minicr-decode verify names the same.
 # host: a PID in the middle of the tree is taken (both PID methods).
 # The intact images still restore afterwards.
 FLAVORS="host pidns"
@@ -24,6 +26,17 @@ refused() {
 	[[ ! -s "$S/out" ]] || fail "$what: printed a root PID"
 	no_new_tasks "$what" "$S/procs.before"
 	ok "$what: refused, no task created"
+}
+
+# verify_says DIR PATTERN: minicr-decode verify fails on DIR with a line
+# matching PATTERN and a FAILED verdict
+verify_says() {
+	if "$MINICR_DECODE" verify "$1" >"$S/verify.out" 2>&1; then
+		cat "$S/verify.out" >&2
+		fail "minicr-decode verify passes $1"
+	fi
+	grep -q "$2" "$S/verify.out" && grep -q "^FAILED: " "$S/verify.out" ||
+		{ cat "$S/verify.out" >&2; fail "minicr-decode verify $1: no line $2"; }
 }
 
 flip() {   # flip FILE OFFSET
@@ -57,6 +70,19 @@ scenario_main() {
 	refused "pages-${c#core-} truncated to half (found after tasks were created)" "$S/bad-tpages" "pages-${c#core-}"
 	damage nopages rm "pages-${c#core-}"
 	refused "pages-${c#core-} missing" "$S/bad-nopages" "pages-${c#core-}"
+	damage fpages flip "pages-${c#core-}" 4100
+	refused "pages-${c#core-} with a flipped byte in a page" "$S/bad-fpages" \
+		"pages-${c#core-}: xxh3 .* \(content changed\)"
+	damage tstats truncate -s -3 stats-dump.img
+	refused "stats-dump.img cut by 3 bytes" "$S/bad-tstats" "stats-dump\.img: .* \(truncated"
+	damage stray cp "$c" core-999999.img
+	refused "a stray core-999999.img" "$S/bad-stray" "core-999999\.img: not listed"
+	verify_says "$S/bad-fpages" "^BAD  pages-${c#core-}: "
+	verify_says "$S/bad-tstats" "^BAD  stats-dump\.img: "
+	"$MINICR_DECODE" verify "$DST_IMG" >"$S/verify.out" ||
+		{ cat "$S/verify.out" >&2; fail "minicr-decode verify refuses the intact set"; }
+	grep -q "^verified: all [0-9]* files" "$S/verify.out" || fail "verify: no verdict for the intact set"
+	ok "minicr-decode verify: the intact set verified, the damaged files named"
 	damage future sh -c '"$1" decode inventory.img | python3 -c "
 import json, sys
 d = json.load(sys.stdin)

@@ -9,7 +9,8 @@ source "$CR_DIR/scenarios/task-attrs.sh"
 unset WORKLOAD
 
 # edited NAME PY: a copy of the images as $S/bad-NAME, every core image
-# rewritten by the python expression PY applied to each attrs dict `a`.
+# rewritten by the python expression PY applied to each attrs dict `a`,
+# then sealed (minicr-decode seal).
 edited() {
 	local name=$1 f
 	rm -rf "$S/bad-$name"
@@ -33,6 +34,9 @@ json.dump(d, sys.stdout)' >"$f.json" || fail "cannot edit $f"
 		"$MINICR_DECODE" encode "$f.json" -o "$f" || fail "cannot encode $f"
 		rm "$f.json"
 	done
+	# A deliberate edit: list the edited files in inventory.img, or restore
+	# refuses them as damaged before it gets to the attributes.
+	"$MINICR_DECODE" seal "$S/bad-$name" >/dev/null || fail "cannot seal $S/bad-$name"
 }
 
 restore_refused() {
