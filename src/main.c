@@ -86,6 +86,17 @@ static int parse_pid(const char *s, pid_t *pid)
 	return 0;
 }
 
+/* The options every command that logs shares (getopt_output()). */
+#define OUTPUT_HELP                                                                   \
+	"  -o, --log-file FILE   every message at the -v level into FILE, timestamped,\n"   \
+	"                        with the PID of the task it is about; errors and\n"      \
+	"                        warnings also on stderr\n"                                 \
+	"  --progress, --no-progress\n"                                                     \
+	"                        one updating line on stderr with tasks and MiB of\n"     \
+	"                        pages done (default: when stderr is a terminal)\n"       \
+	"  -v, --verbose         more output (-vv: debug)\n"                                \
+	"  -h, --help            this text\n"
+
 static const char dump_help[] =
 	"usage: minicr dump [-D DIR|--stream] [--leave-running] [--force] [--shell-job] [--dry-run]\n"
 	"                   [-o FILE] [--[no-]progress] [-v...] PID\n"
@@ -102,14 +113,7 @@ static const char dump_help[] =
 	"                        controlling terminal are recorded\n"
 	"  --dry-run             only the check for refused state; the tree goes on\n"
 	"                        untouched, exit 1 if anything is refused\n"
-	"  -o, --log-file FILE   every message at the -v level into FILE, timestamped,\n"
-	"                        with the PID of the task it is about; errors and\n"
-	"                        warnings also on stderr\n"
-	"  --progress, --no-progress\n"
-	"                        one updating line on stderr with tasks and MiB of\n"
-	"                        pages done (default: when stderr is a terminal)\n"
-	"  -v, --verbose         more output (-vv: debug)\n"
-	"  -h, --help            this text\n";
+	OUTPUT_HELP;
 
 static int cmd_dump(int argc, char **argv, int verbose)
 {
@@ -194,14 +198,7 @@ static const char restore_help[] =
 	"                        minicr's stdin\n"
 	"  --cgroup-root PATH    the tree's cgroups go below PATH instead of below\n"
 	"                        their recorded common ancestor, in every hierarchy\n"
-	"  -o, --log-file FILE   every message at the -v level into FILE, timestamped,\n"
-	"                        with the PID of the task it is about; errors and\n"
-	"                        warnings also on stderr\n"
-	"  --progress, --no-progress\n"
-	"                        one updating line on stderr with tasks and MiB of\n"
-	"                        pages done (default: when stderr is a terminal)\n"
-	"  -v, --verbose         more output (-vv: debug)\n"
-	"  -h, --help            this text\n";
+	OUTPUT_HELP;
 
 static int cmd_restore(int argc, char **argv, int verbose)
 {
