@@ -63,6 +63,7 @@ for e in j["entries"]:
         del e["pipe"]
 json.dump(j, sys.stdout)' | "$MINICR_DECODE" encode - -o "$WORK/img-old/files.img" ||
 	fail "cannot edit files.img"
+"$MINICR_DECODE" seal "$WORK/img-old" >/dev/null || fail "cannot seal the edited set"
 if "$MINICR" restore -d "$WORK/img-old" >"$WORK/restore-old.log" 2>&1; then
 	fail "restore of an external pipe end without its capacity succeeded"
 fi
