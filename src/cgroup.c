@@ -674,7 +674,8 @@ static int read_setting(int dfd, const char *name, char **val)
 /* Settings minicr does not record must be what restore's mkdir gives: each
  * is compared with a probe cgroup made beside the node (same parent, so
  * what a new cgroup inherits there is the same), then removed. The root
- * cgroup is never made again: nothing to compare. */
+ * cgroup is never made again: nothing to compare; nor are minicr's own
+ * cgroups (node_settings()). */
 static int node_untracked(const struct cg_node *n, const char *dir, struct refusals *r)
 {
 	_cleanup_free_ char *probe = NULL;
@@ -736,7 +737,8 @@ out:
 }
 
 /* Read the node's settings, keeping those that are not the default. */
-static int node_settings(struct cg_node *n, const char *mnt, struct refusals *r)
+static int node_settings(struct cg_node *n, const char *mnt, bool callers,
+			 struct refusals *r)
 {
 	bool v2 = !*n->ctrl;
 	_cleanup_free_ char *dir = NULL;
@@ -781,7 +783,7 @@ static int node_settings(struct cg_node *n, const char *mnt, struct refusals *r)
 	}
 	n->props = kv;
 	n->nr_props = keep;
-	return node_untracked(n, dir, r);
+	return callers ? 0 : node_untracked(n, dir, r);
 }
 
 static int read_self(const char *path, char **buf)
@@ -793,9 +795,21 @@ static int read_self(const char *path, char **buf)
 	return ret;
 }
 
+/* Is minicr in this cgroup or below it? Then it is the caller's, not the
+ * tree's own: it exists wherever minicr runs, and restore joins it as it is. */
+static bool minicr_below(const struct cg_node *n, const struct cg_member *mine, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (!strcmp(mine[i].controllers, n->ctrl))
+			return cg_path_under(mine[i].path, n->path);
+	return false;
+}
+
 int cgroup_dump_collect(const struct pstree *tree, struct cg_dump **out, struct refusals *r)
 {
-	_cleanup_free_ char *mi = NULL;
+	_cleanup_free_ char *mi = NULL, *mine_txt = NULL;
+	struct cg_member *mine = NULL;
+	size_t nr_mine = 0;
 	struct cg_dump *d;
 	char myns[64];
 	ssize_t l;
@@ -824,6 +838,13 @@ int cgroup_dump_collect(const struct pstree *tree, struct cg_dump **out, struct 
 	ret = add_ancestors(d);
 	if (!ret)
 		ret = read_self("/proc/self/mountinfo", &mi);
+	if (!ret)
+		ret = read_self("/proc/self/cgroup", &mine_txt);
+	if (!ret) {
+		ret = cg_proc_parse(mine_txt, &mine, &nr_mine);
+		if (ret)
+			pr_err("cannot parse /proc/self/cgroup: %s", errstr(ret));
+	}
 	for (size_t i = 0; !ret && i < d->nr_nodes; i++) {
 		_cleanup_free_ char *mnt = NULL;
 
@@ -834,8 +855,10 @@ int cgroup_dump_collect(const struct pstree *tree, struct cg_dump **out, struct 
 			ret = -EOPNOTSUPP;
 		}
 		if (!ret)
-			ret = node_settings(&d->nodes[i], mnt, r);
+			ret = node_settings(&d->nodes[i], mnt, minicr_below(&d->nodes[i], mine, nr_mine),
+					   r);
 	}
+	cg_members_free(mine, nr_mine);
 out:
 	if (ret) {
 		cgroup_dump_free(d);

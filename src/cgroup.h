@@ -82,7 +82,8 @@ bool cg_value_same(const char *name, const char *a, const char *b);
 struct cg_dump;
 struct img_out;
 /* Settings outside the table above that differ from a new cgroup's (a probe
- * cgroup made beside each one and removed) are refused through r. */
+ * cgroup made beside each one and removed) are refused through r, but in
+ * the root cgroup and the cgroups minicr is in (the caller's). */
 int cgroup_dump_collect(const struct pstree *tree, struct cg_dump **out, struct refusals *r);
 /* ce->cgroups of task pid (borrowed from d: valid until cgroup_dump_free). */
 void cgroup_dump_task(const struct cg_dump *d, pid_t pid, CoreEntry *ce);
