@@ -698,7 +698,7 @@ static int node_untracked(const struct cg_node *n, const char *dir, struct refus
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	pfd = open(probe, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || pfd < 0 || !(d = fdopendir(dup(dfd)))) {
+	if (dfd < 0 || pfd < 0 || !(d = opendir(dir))) {
 		ret = -errno;
 		pr_err("cgroup %s (%s): cannot open %s or %s: %s", n->path, hier_name(n->ctrl),
 		       dir, probe, errstr(ret));
