@@ -44,6 +44,7 @@ static const struct file_ops *const kinds[] = {
 	&files_fifo_ops,
 	&files_unix_ops,
 	&files_inet_ops,        /* after unix: it asks other sockets for their family */
+	&files_netlink_ops,
 	&files_eventfd_ops,
 	&files_epoll_ops,
 	&files_signalfd_ops,

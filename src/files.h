@@ -91,6 +91,7 @@ struct file_ops {
 extern const struct file_ops files_reg_ops, files_dir_ops, files_chr_ops;
 extern const struct file_ops files_ghost_ops, files_memfd_ops;
 extern const struct file_ops files_pipe_ops, files_fifo_ops, files_unix_ops;
+extern const struct file_ops files_netlink_ops;
 /* Restore only: an external pipe end no --inherit-fd hands in, opened as a
  * new pipe of its capacity and queued bytes, whose other end is closed. */
 extern const struct file_ops files_pipe_ext_ops;

@@ -567,6 +567,12 @@ static void put_object(FILE *f, const struct fdview *v, const FileEntry *fe)
 		if (fe->inet)
 			put_inet(f, fe->inet);
 		return;
+	case FD_KIND__FD_NETLINK_SK:
+		if (fe->netlink)
+			fprintf(f, "netlink protocol %u port %u%s", fe->netlink->protocol,
+				fe->netlink->has_portid ? fe->netlink->portid : 0,
+				fe->netlink->has_portid ? "" : " (unbound)");
+		return;
 	case FD_KIND__FD_MEMFD:
 		if (fe->memfd)
 			fprintf(f, "memfd:%s", fe->memfd->name);
