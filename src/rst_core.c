@@ -117,7 +117,7 @@ static int call_path(struct rst_call *c, const char *what, long nr, const char *
 /* ---- per task, in the leader ---- */
 
 /* A cwd that was a removed directory: make a directory in its old parent
- * under a temporary name (the old name may be taken again), with its mode,
+ * under its old name (a temporary one if that is taken again), its mode,
  * let the task enter it and remove it, so the task's cwd is an unlinked
  * directory again (getcwd() fails with ENOENT, /proc/PID/cwd says
  * "(deleted)"). The task still shares minicr's root here, so minicr's paths
@@ -128,7 +128,7 @@ static int chdir_deleted(struct rst_call *c, const CoreEntry *ce)
 	const char *slash = strrchr(ce->cwd, '/');
 	size_t plen = slash ? (size_t)(slash - ce->cwd) : 0;
 	struct stat st;
-	int ret = -EEXIST;
+	int ret;
 
 	if (!slash || plen >= sizeof(parent)) {
 		pr_err("task %d: deleted cwd %s has no parent directory", c->t->pid, ce->cwd);
@@ -144,9 +144,12 @@ static int chdir_deleted(struct rst_call *c, const CoreEntry *ce)
 		       "cannot make it again: %s", c->t->pid, ce->cwd, parent, errstr(ret));
 		return ret;
 	}
+	/* Its old name first, so /proc/PID/cwd reads as before. */
+	snprintf(tmp, sizeof(tmp), "%s", ce->cwd);
+	ret = mkdir(tmp, 0700) < 0 ? -errno : 0;
 	for (int i = 0; i < 100 && ret == -EEXIST; i++) {
-		if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.minicr-ghost-dir.%d.%d",
-				     plen ? parent : "", c->t->pid, i) >= sizeof(tmp))
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.minicr-ghost-dir.%d.%d",
+				     ce->cwd, c->t->pid, i) >= sizeof(tmp))
 			ret = -ENAMETOOLONG;
 		else
 			ret = mkdir(tmp, 0700) < 0 ? -errno : 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # A cwd that is a removed directory (tests/cr/scenarios/deleted-dirs.sh):
 #   deleted_dirs.py DIR   makes DIR/gone (mode 0750), enters it and removes
-#                         it; DIR/ready, then on DIR/verify one line per
+#                         it; holds DIR/gonefd (mode 0710) open
+#                         O_RDONLY|O_DIRECTORY and removes it; DIR/ready, then on DIR/verify one line per
 #                         check in DIR/result.
 import os
 import stat
@@ -13,6 +14,10 @@ os.mkdir(d + "/gone")
 os.chmod(d + "/gone", 0o750)
 os.chdir(d + "/gone")
 os.rmdir(d + "/gone")
+os.mkdir(d + "/gonefd")
+os.chmod(d + "/gonefd", 0o710)
+fd = os.open(d + "/gonefd", os.O_RDONLY | os.O_DIRECTORY)
+os.rmdir(d + "/gonefd")
 open(d + "/ready", "w").close()
 while not os.path.exists(d + "/verify"):
     time.sleep(0.05)
@@ -25,12 +30,21 @@ except FileNotFoundError:
 st = os.stat(".")
 res.append("cwd dir %s nlink %d mode %o" % (stat.S_ISDIR(st.st_mode), st.st_nlink,
                                           stat.S_IMODE(st.st_mode)))
-res.append("link %s" % os.readlink("/proc/self/cwd").endswith(" (deleted)"))
+res.append("link %s" % os.readlink("/proc/self/cwd").endswith("/gone (deleted)"))
 try:
     open("x", "w")
     res.append("create ok")
 except FileNotFoundError:
     res.append("create ENOENT")
+st = os.fstat(fd)
+res.append("fd dir %s nlink %d mode %o" % (stat.S_ISDIR(st.st_mode), st.st_nlink,
+                                         stat.S_IMODE(st.st_mode)))
+res.append("fd link %s" % os.readlink("/proc/self/fd/%d" % fd).endswith("/gonefd (deleted)"))
+try:
+    os.close(os.open("y", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=fd))
+    res.append("fd create ok")
+except FileNotFoundError:
+    res.append("fd create ENOENT")
 with open(d + "/.result", "w") as out:
     out.write("\n".join(res) + "\n")
 os.rename(d + "/.result", d + "/result")
