@@ -810,6 +810,30 @@ const struct file_ops files_memfd_ops = {
  * and no entry can be made in it): restore only needs an unlinked
  * directory of the same mode. One open description per deleted directory:
  * a second would come back as another directory, so it is refused. */
+/* A deleted directory that is also a task's cwd would come back as two
+ * directories (the cwd is made again on its own): refused. */
+static int dir_is_no_cwd(struct files_dump *d, const struct fd_dump_info *fi)
+{
+	const struct pstree *tree = files_dump_tree(d);
+	char path[64];
+	struct stat st;
+
+	for (size_t i = 0; i < tree->nr_tasks; i++) {
+		const struct pstree_task *t = tree->tasks[i];
+
+		snprintf(path, sizeof(path), "/proc/%d/cwd", t->pid);
+		if (t->zombie || stat(path, &st) < 0)
+			continue;
+		if (st.st_dev == fi->st.st_dev && st.st_ino == fi->st.st_ino) {
+			pr_err("task %d: fd %d (%s): a deleted directory that is also the cwd of "
+			       "task %d; minicr would make them two directories", fi->pid, fi->fd,
+			       fi->link, t->pid);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
 static int dump_dir(struct files_dump *d, const struct fd_dump_info *fi, FileEntry *fe)
 {
 	uint32_t other;
@@ -830,6 +854,9 @@ static int dump_dir(struct files_dump *d, const struct fd_dump_info *fi, FileEnt
 		       fi->link, other);
 		return -EOPNOTSUPP;
 	}
+	ret = dir_is_no_cwd(d, fi);
+	if (ret)
+		return ret;
 	fe->path[strlen(fe->path) - strlen(DELETED_SUFFIX)] = '\0';
 	fe->has_dir_deleted = 1;
 	fe->dir_deleted = 1;

@@ -2,7 +2,9 @@
 # A cwd that is a removed directory (tests/cr/scenarios/deleted-dirs.sh):
 #   deleted_dirs.py DIR   makes DIR/gone (mode 0750), enters it and removes
 #                         it; holds DIR/gonefd (mode 0710) open
-#                         O_RDONLY|O_DIRECTORY and removes it; DIR/ready, then on DIR/verify one line per
+#                         O_RDONLY|O_DIRECTORY and removes it; DIR/ready
+#   deleted_dirs.py DIR --same   its cwd and an fd on one removed directory
+#                         (the dump refuses it); DIR/ready., then on DIR/verify one line per
 #                         check in DIR/result.
 import os
 import stat
@@ -10,6 +12,13 @@ import sys
 import time
 
 d = os.path.abspath(sys.argv[1])
+if len(sys.argv) > 2 and sys.argv[2] == "--same":
+    os.mkdir(d + "/both")
+    os.chdir(d + "/both")
+    keep = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
+    os.rmdir(d + "/both")
+    open(d + "/ready", "w").close()
+    time.sleep(1000)
 os.mkdir(d + "/gone")
 os.chmod(d + "/gone", 0o750)
 os.chdir(d + "/gone")
