@@ -4,7 +4,9 @@
 #                         it; holds DIR/gonefd (mode 0710) open
 #                         O_RDONLY|O_DIRECTORY and removes it; DIR/ready
 #   deleted_dirs.py DIR --same   its cwd and an fd on one removed directory
-#                         (the dump refuses it); DIR/ready., then on DIR/verify one line per
+#                         (the dump refuses it); DIR/ready.
+#   deleted_dirs.py DIR --fork   it and a child share one removed cwd (the
+#                         dump refuses it); DIR/ready., then on DIR/verify one line per
 #                         check in DIR/result.
 import os
 import stat
@@ -12,6 +14,13 @@ import sys
 import time
 
 d = os.path.abspath(sys.argv[1])
+if len(sys.argv) > 2 and sys.argv[2] == "--fork":
+    os.mkdir(d + "/shared")
+    os.chdir(d + "/shared")
+    os.rmdir(d + "/shared")
+    if os.fork():
+        open(d + "/ready", "w").close()
+    time.sleep(1000)
 if len(sys.argv) > 2 and sys.argv[2] == "--same":
     os.mkdir(d + "/both")
     os.chdir(d + "/both")
