@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <linux/kcmp.h>
 
 #include "kcmp.h"
@@ -185,6 +186,36 @@ static int audit_sharing(const struct pstree *tree, int type, const char *what,
 	return ret;
 }
 
+/* Restore makes a deleted cwd again for each task on its own: two tasks
+ * whose cwd is one deleted directory (a child forked after chdir) would
+ * get two directories. */
+static int audit_deleted_cwds(const struct pstree *tree, struct refusals *r)
+{
+	_cleanup_free_ struct stat *st = calloc(tree->nr_tasks, sizeof(*st));
+	_cleanup_free_ pid_t *pid = calloc(tree->nr_tasks, sizeof(*pid));
+	size_t n = 0;
+	char path[64];
+
+	if (!st || !pid)
+		return -ENOMEM;
+	for (size_t i = 0; i < tree->nr_tasks; i++) {
+		const struct pstree_task *t = tree->tasks[i];
+
+		snprintf(path, sizeof(path), "/proc/%d/cwd", t->pid);
+		if (t->zombie || stat(path, &st[n]) < 0 || st[n].st_nlink)
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			if (st[j].st_dev == st[n].st_dev && st[j].st_ino == st[n].st_ino) {
+				refuse(r, "tasks %d and %d have one deleted directory as their cwd; "
+				       "restore would make one for each", pid[j], t->pid);
+				break;
+			}
+		}
+		pid[n++] = t->pid;
+	}
+	return 0;
+}
+
 int audit_tree(const struct pstree *tree, bool root_is_ns_init, struct refusals *r)
 {
 	int ret;
@@ -198,5 +229,7 @@ int audit_tree(const struct pstree *tree, bool root_is_ns_init, struct refusals 
 		ret = audit_sharing(tree, KCMP_VM, "an address space", "clone(CLONE_VM) or vfork", r);
 	if (!ret)
 		ret = audit_sharing(tree, KCMP_FS, "cwd, root and umask", "clone(CLONE_FS)", r);
+	if (!ret)
+		ret = audit_deleted_cwds(tree, r);
 	return ret;
 }

@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -184,6 +185,36 @@ static int read_link(pid_t pid, const char *what, char **out)
 	}
 	*out = strndup(buf, n);
 	return *out ? 0 : -ENOMEM;
+}
+
+/* A cwd removed after the task entered it reads "PATH (deleted)" and has
+ * no links: record PATH and the mode, so restore can make such a directory
+ * again instead of failing on chdir(). */
+static int dump_cwd_deleted(pid_t pid, CoreEntry *ce)
+{
+	static const char suffix[] = " (deleted)";
+	size_t n = strlen(ce->cwd), sl = sizeof(suffix) - 1;
+	char path[64];
+	struct stat st;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/cwd", pid);
+	if (stat(path, &st) < 0) {
+		ret = -errno;
+		pr_err("task %d: cannot stat its cwd %s: %s", pid, ce->cwd, errstr(ret));
+		return ret;
+	}
+	if (st.st_nlink)
+		return 0;
+	if (n <= sl || strcmp(ce->cwd + n - sl, suffix) || ce->cwd[0] != '/') {
+		pr_err("task %d: its cwd has no links but its path %s does not say deleted",
+		       pid, ce->cwd);
+		return -EINVAL;
+	}
+	ce->cwd[n - sl] = '\0';
+	ce->has_cwd_deleted_mode = 1;
+	ce->cwd_deleted_mode = st.st_mode;
+	return 0;
 }
 
 static int dump_regs(pid_t pid, pid_t tid, ThreadCoreEntry *te)
@@ -607,6 +638,8 @@ int dump_core_fill(const struct pstree_task *t, CoreEntry *ce, struct refusals *
 		ce->stop_signal = t->stop_signal;
 	}
 	ret = read_link(t->pid, "cwd", &ce->cwd);
+	if (!ret)
+		ret = dump_cwd_deleted(t->pid, ce);
 	if (!ret)
 		ret = read_link(t->pid, "root", &ce->root);
 	if (!ret)

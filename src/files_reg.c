@@ -146,9 +146,10 @@ static bool match_reg(const struct fd_dump_info *fi)
 	return fi->link[0] == '/' && S_ISREG(fi->st.st_mode) && fi->st.st_nlink;
 }
 
+/* A removed directory (no links) too: dump_dir() records it as deleted. */
 static bool match_dir(const struct fd_dump_info *fi)
 {
-	return fi->link[0] == '/' && S_ISDIR(fi->st.st_mode) && fi->st.st_nlink;
+	return fi->link[0] == '/' && S_ISDIR(fi->st.st_mode);
 }
 
 static bool match_chr(const struct fd_dump_info *fi)
@@ -803,6 +804,125 @@ const struct file_ops files_memfd_ops = {
 	.open = open_memfd,
 };
 
+/* ---- deleted directories ----
+ *
+ * A directory removed while open holds no data worth keeping (it is empty
+ * and no entry can be made in it): restore only needs an unlinked
+ * directory of the same mode. One open description per deleted directory:
+ * a second would come back as another directory, so it is refused. */
+/* A deleted directory that is also a task's cwd would come back as two
+ * directories (the cwd is made again on its own): refused. */
+static int dir_is_no_cwd(struct files_dump *d, const struct fd_dump_info *fi)
+{
+	const struct pstree *tree = files_dump_tree(d);
+	char path[64];
+	struct stat st;
+
+	for (size_t i = 0; i < tree->nr_tasks; i++) {
+		const struct pstree_task *t = tree->tasks[i];
+
+		snprintf(path, sizeof(path), "/proc/%d/cwd", t->pid);
+		if (t->zombie || stat(path, &st) < 0)
+			continue;
+		if (st.st_dev == fi->st.st_dev && st.st_ino == fi->st.st_ino) {
+			pr_err("task %d: fd %d (%s): a deleted directory that is also the cwd of "
+			       "task %d; minicr would make them two directories", fi->pid, fi->fd,
+			       fi->link, t->pid);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+static int dump_dir(struct files_dump *d, const struct fd_dump_info *fi, FileEntry *fe)
+{
+	uint32_t other;
+	int ret;
+
+	ret = dump_path(d, fi, fe);
+	if (ret || fi->st.st_nlink)
+		return ret;
+	if (!has_deleted_suffix(fe->path)) {
+		pr_err("task %d: fd %d (%s): a directory without links whose path does not say "
+		       "deleted", fi->pid, fi->fd, fi->link);
+		return -EINVAL;
+	}
+	other = same_inode_as(d, fi);
+	if (other) {
+		pr_err("task %d: fd %d (%s): a deleted directory open twice (also file %u); "
+		       "minicr restores one open of a deleted directory only", fi->pid, fi->fd,
+		       fi->link, other);
+		return -EOPNOTSUPP;
+	}
+	ret = dir_is_no_cwd(d, fi);
+	if (ret)
+		return ret;
+	fe->path[strlen(fe->path) - strlen(DELETED_SUFFIX)] = '\0';
+	fe->has_dir_deleted = 1;
+	fe->dir_deleted = 1;
+	return 0;
+}
+
+/* Made in the old parent under its old name (a temporary one if that is
+ * taken again), opened, removed: fd is an unlinked directory of fe's mode. */
+static int open_deleted_dir(const FileEntry *fe)
+{
+	char tmp[PATH_MAX], why[160];
+	int flags, fd, ret;
+
+	if (!fe->path || fe->path[0] != '/') {
+		pr_err("file %u: a deleted directory without an absolute path", fe->id);
+		return -EINVAL;
+	}
+	ret = files_reg_open_flags(fe, &flags, why, sizeof(why));
+	if (ret) {
+		pr_err("file %s %s: %s", fe->path, why, errstr(ret));
+		return ret;
+	}
+	/* Its old name first, so /proc/PID/fd/N reads as before. */
+	snprintf(tmp, sizeof(tmp), "%s", fe->path);
+	ret = mkdir(tmp, 0700) < 0 ? -errno : 0;
+	for (int i = 0; i < 100 && ret == -EEXIST; i++) {
+		if (snprintf(tmp, sizeof(tmp), "%s.minicr-ghost-dir.%d.%u.%d", fe->path, getpid(),
+			     fe->id, i) >= (int)sizeof(tmp))
+			ret = -ENAMETOOLONG;
+		else
+			ret = mkdir(tmp, 0700) < 0 ? -errno : 0;
+	}
+	if (ret) {
+		pr_err("deleted directory %s: cannot make it again in its old parent%s: %s",
+		       fe->path, ret == -ENOENT ? " (the parent is gone)" : "", errstr(ret));
+		return ret;
+	}
+	/* chmod, not mkdir's mode: minicr's umask must not change it. */
+	if (fe->has_mode && chmod(tmp, fe->mode & 07777) < 0) {
+		ret = -errno;
+		pr_err("deleted directory %s: chmod %s: %s", fe->path, tmp, errstr(ret));
+		rmdir(tmp);
+		return ret;
+	}
+	fd = open(tmp, flags | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("deleted directory %s: open %s (0%o): %s", fe->path, tmp, flags, errstr(ret));
+		rmdir(tmp);
+		return ret;
+	}
+	if (rmdir(tmp) < 0) {
+		ret = -errno;
+		pr_err("deleted directory %s: cannot remove %s made again: %s", fe->path, tmp,
+		       errstr(ret));
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static int open_dir(struct files_rst *r, const FileEntry *fe)
+{
+	return fe->has_dir_deleted && fe->dir_deleted ? open_deleted_dir(fe) : open_path(r, fe);
+}
+
 /* FD_REG covers deleted files too: the image says which by fe->ghost. */
 static int open_reg(struct files_rst *r, const FileEntry *fe)
 {
@@ -821,8 +941,8 @@ const struct file_ops files_dir_ops = {
 	.kind = FD_KIND__FD_DIR,
 	.name = "directory",
 	.match = match_dir,
-	.dump = dump_path,
-	.open = open_path,
+	.dump = dump_dir,
+	.open = open_dir,
 };
 
 const struct file_ops files_chr_ops = {

@@ -271,6 +271,37 @@ static int find_accepted(const struct files_dump *d, const struct unix_diag_info
 	return 0;
 }
 
+/* Is the socket file of ui's path name gone (bind, then unlink)? Looked
+ * up through the holder's root: the path is the task's. Another file at
+ * the path is refused: restore could not bind the name without removing
+ * that file. */
+static int dump_name_unlinked(const struct fd_dump_info *fi, const struct unix_diag_info *ui,
+			      UnixSkEntry *se, const char *what)
+{
+	char path[sizeof(ui->name) + 64];
+	struct stat st;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/root%.*s", fi->pid, (int)ui->name_len, ui->name);
+	if (lstat(path, &st) < 0) {
+		ret = -errno;
+		if (ret != -ENOENT) {
+			pr_err("%s: cannot stat its socket file %s: %s", what, path, errstr(ret));
+			return ret;
+		}
+		se->has_name_unlinked = 1;
+		se->name_unlinked = 1;
+		return 0;
+	}
+	if (st.st_ino != ui->vfs_ino) {
+		pr_err("%s: its socket file %.*s was unlinked and another file (inode %lu) is "
+		       "at that path now; minicr cannot bind the name again", what,
+		       (int)ui->name_len, ui->name, (unsigned long)st.st_ino);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEntry *fe)
 {
 	const struct unix_diag_info *ui = diag_find(fi->st.st_ino), *peer = NULL;
@@ -306,6 +337,11 @@ static int unix_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 		if (!se->name.data)
 			return -ENOMEM;
 		memcpy(se->name.data, ui->name, ui->name_len);
+	}
+	if (ui->name_len && ui->name[0] && ui->has_vfs) {
+		ret = dump_name_unlinked(fi, ui, se, what);
+		if (ret)
+			return ret;
 	}
 	se->has_shutdown = 1;
 	se->shutdown = ui->shutdown;
@@ -523,7 +559,30 @@ static int set_flags(int fd, const FileEntry *fe, const char *what)
 	return 0;
 }
 
-static int do_bind(int fd, const FileEntry *fe, const char *what)
+/* The socket file of a name unlinked at dump: unlinked again once nothing
+ * of the restore needs to reach the socket by its path. */
+static int unlink_name(const FileEntry *fe, const char *what)
+{
+	const UnixSkEntry *se = fe->unix_sk;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1] = { 0 };
+	int ret;
+
+	if (!se->has_name_unlinked || !se->name_unlinked || !se->has_name || !se->name.len ||
+	    !se->name.data[0])
+		return 0;
+	memcpy(path, se->name.data, se->name.len < sizeof(path) - 1 ? se->name.len : sizeof(path) - 1);
+	if (unlink(path) < 0) {
+		ret = -errno;
+		pr_err("%s: unlink the socket file %s (unlinked at dump): %s", what, path,
+		       errstr(ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* keep_name: the caller still connects or sends to the name, and calls
+ * unlink_name() itself after. */
+static int do_bind(int fd, const FileEntry *fe, const char *what, bool keep_name)
 {
 	const UnixSkEntry *se = fe->unix_sk;
 	struct sockaddr_un a;
@@ -532,11 +591,17 @@ static int do_bind(int fd, const FileEntry *fe, const char *what)
 	int ret;
 
 	/* A path bound at dump time is still there (the dumped socket made
-	 * it): it is this tree's stale file, not someone else's. */
+	 * it): it is this tree's stale file, not someone else's. Unless its
+	 * file was unlinked at dump: a file there now is someone else's. */
 	if (a.sun_path[0]) {
 		char path[sizeof(a.sun_path) + 1] = { 0 };
 
 		memcpy(path, a.sun_path, se->name.len);
+		if (se->has_name_unlinked && se->name_unlinked && !lstat(path, &st)) {
+			pr_err("%s: its socket file %s was unlinked at dump, and a file is at that "
+			       "path now: binding the name would need removing it", what, path);
+			return -EEXIST;
+		}
 		if (!lstat(path, &st)) {
 			if (!S_ISSOCK(st.st_mode)) {
 				pr_err("%s: %s exists and is not a socket", what, path);
@@ -555,7 +620,7 @@ static int do_bind(int fd, const FileEntry *fe, const char *what)
 		       (int)se->name.len - !a.sun_path[0], a.sun_path + !a.sun_path[0], errstr(ret));
 		return ret;
 	}
-	return 0;
+	return keep_name ? 0 : unlink_name(fe, what);
 }
 
 /* Send what fe's socket had queued, from 'from' (its peer end) or to
@@ -635,9 +700,9 @@ static int open_pair(struct files_rst *r, const FileEntry *fe, const FileEntry *
 	/* Names bound before connect(): a connected socket can still be
 	 * bound. An accepted socket's name is its listener's. */
 	if (!ret && fe->unix_sk->has_name && !fe->unix_sk->accepted)
-		ret = do_bind(sv[0], fe, what);
+		ret = do_bind(sv[0], fe, what, false);
 	if (!ret && peer && peer->unix_sk->has_name && !peer->unix_sk->accepted)
-		ret = do_bind(sv[1], peer, what);
+		ret = do_bind(sv[1], peer, what, false);
 	if (!ret)
 		ret = send_queue(sv[1], fe, false, what);
 	if (!ret && peer)
@@ -714,7 +779,7 @@ static int remake_accepted(struct files_rst *r, int lfd, const struct sockaddr_u
 	}
 	ret = cfe ? set_opts(cfd, cfe, what) : 0;
 	if (!ret && cfe && cfe->unix_sk->has_name && !cfe->unix_sk->accepted)
-		ret = do_bind(cfd, cfe, what);
+		ret = do_bind(cfd, cfe, what, false);
 	if (!ret && connect(cfd, (const struct sockaddr *)a, alen) < 0) {
 		ret = -errno;
 		pr_err("%s: connect for accepted connection (file %u): %s", what, sid, errstr(ret));
@@ -779,7 +844,7 @@ static int open_listener(struct files_rst *r, const FileEntry *lfe, uint32_t kee
 		return lfd;
 	ret = set_opts(lfd, lfe, what);
 	if (!ret)
-		ret = do_bind(lfd, lfe, what);
+		ret = do_bind(lfd, lfe, what, true);
 	if (ret)
 		goto fail;
 	if (listen(lfd, se->backlog) < 0) {
@@ -826,6 +891,9 @@ static int open_listener(struct files_rst *r, const FileEntry *lfe, uint32_t kee
 		if (ret)
 			goto fail;
 	}
+	ret = unlink_name(lfe, what);
+	if (ret)
+		goto fail;
 	if (!keep_id)
 		return lfd;
 	ret = set_flags(lfd, lfe, what);
@@ -849,7 +917,7 @@ static int open_single(const FileEntry *fe, int from, const char *what)
 		return fd;
 	ret = set_opts(fd, fe, what);
 	if (!ret && se->has_name)
-		ret = do_bind(fd, fe, what);
+		ret = do_bind(fd, fe, what, true);
 	if (!ret && se->n_queue && from >= 0) {
 		ret = send_queue(from, fe, true, what);
 	} else if (!ret && se->n_queue) {
@@ -863,6 +931,8 @@ static int open_single(const FileEntry *fe, int from, const char *what)
 			close(tmp);
 		}
 	}
+	if (!ret && se->has_name)
+		ret = unlink_name(fe, what);
 	if (ret) {
 		close(fd);
 		return ret;

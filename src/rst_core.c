@@ -29,6 +29,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <linux/capability.h>
 #include <signal.h>
@@ -38,6 +39,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -114,6 +116,65 @@ static int call_path(struct rst_call *c, const char *what, long nr, const char *
 
 /* ---- per task, in the leader ---- */
 
+/* A cwd that was a removed directory: make a directory in its old parent
+ * under its old name (a temporary one if that is taken again), its mode,
+ * let the task enter it and remove it, so the task's cwd is an unlinked
+ * directory again (getcwd() fails with ENOENT, /proc/PID/cwd says
+ * "(deleted)"). The task still shares minicr's root here, so minicr's paths
+ * are the task's. Without the parent there is nowhere to make it: refused. */
+static int chdir_deleted(struct rst_call *c, const CoreEntry *ce)
+{
+	char parent[PATH_MAX], tmp[PATH_MAX];
+	const char *slash = strrchr(ce->cwd, '/');
+	size_t plen = slash ? (size_t)(slash - ce->cwd) : 0;
+	struct stat st;
+	int ret;
+
+	if (!slash || plen >= sizeof(parent)) {
+		pr_err("task %d: deleted cwd %s has no parent directory", c->t->pid, ce->cwd);
+		return -EINVAL;
+	}
+	memcpy(parent, ce->cwd, plen);
+	parent[plen] = '\0';
+	if (!plen)
+		strcpy(parent, "/");
+	if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		ret = stat(parent, &st) < 0 ? -errno : -ENOTDIR;
+		pr_err("task %d: its cwd was the deleted directory %s, whose parent %s is gone: "
+		       "cannot make it again: %s", c->t->pid, ce->cwd, parent, errstr(ret));
+		return ret;
+	}
+	/* Its old name first, so /proc/PID/cwd reads as before. */
+	snprintf(tmp, sizeof(tmp), "%s", ce->cwd);
+	ret = mkdir(tmp, 0700) < 0 ? -errno : 0;
+	for (int i = 0; i < 100 && ret == -EEXIST; i++) {
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.minicr-ghost-dir.%d.%d",
+				     ce->cwd, c->t->pid, i) >= sizeof(tmp))
+			ret = -ENAMETOOLONG;
+		else
+			ret = mkdir(tmp, 0700) < 0 ? -errno : 0;
+	}
+	if (ret) {
+		pr_err("task %d: cannot make a directory in %s for its deleted cwd %s: %s",
+		       c->t->pid, parent, ce->cwd, errstr(ret));
+		return ret;
+	}
+	/* chmod, not mkdir's mode: minicr's umask must not change it. */
+	if (chmod(tmp, ce->cwd_deleted_mode & 07777) < 0) {
+		ret = -errno;
+		pr_err("task %d: chmod %s (for its deleted cwd %s): %s", c->t->pid, tmp, ce->cwd,
+		       errstr(ret));
+	}
+	if (!ret)
+		ret = call_path(c, "chdir", __NR_chdir, tmp);
+	if (rmdir(tmp) < 0 && !ret) {
+		ret = -errno;
+		pr_err("task %d: cannot remove %s (its deleted cwd %s made again): %s",
+		       c->t->pid, tmp, ce->cwd, errstr(ret));
+	}
+	return ret;
+}
+
 static int restore_fs(struct rst_call *c, const CoreEntry *ce)
 {
 	long r;
@@ -124,7 +185,10 @@ static int restore_fs(struct rst_call *c, const CoreEntry *ce)
 		       !ce->cwd ? "cwd" : !ce->root ? "root" : "umask");
 		return -EINVAL;
 	}
-	ret = call_path(c, "chdir", __NR_chdir, ce->cwd);
+	if (ce->has_cwd_deleted_mode)
+		ret = chdir_deleted(c, ce);
+	else
+		ret = call_path(c, "chdir", __NR_chdir, ce->cwd);
 	if (ret)
 		return ret;
 	/* The task shares minicr's root until here; "/" needs nothing. */
