@@ -214,6 +214,9 @@ static int dump_cwd_deleted(pid_t pid, CoreEntry *ce)
 	ce->cwd[n - sl] = '\0';
 	ce->has_cwd_deleted_mode = 1;
 	ce->cwd_deleted_mode = st.st_mode;
+	ce->has_cwd_deleted_uid = ce->has_cwd_deleted_gid = 1;
+	ce->cwd_deleted_uid = st.st_uid;
+	ce->cwd_deleted_gid = st.st_gid;
 	return 0;
 }
 

@@ -860,6 +860,9 @@ static int dump_dir(struct files_dump *d, const struct fd_dump_info *fi, FileEnt
 	fe->path[strlen(fe->path) - strlen(DELETED_SUFFIX)] = '\0';
 	fe->has_dir_deleted = 1;
 	fe->dir_deleted = 1;
+	fe->has_dir_deleted_uid = fe->has_dir_deleted_gid = 1;
+	fe->dir_deleted_uid = fi->st.st_uid;
+	fe->dir_deleted_gid = fi->st.st_gid;
 	return 0;
 }
 
@@ -894,10 +897,13 @@ static int open_deleted_dir(const FileEntry *fe)
 		       fe->path, ret == -ENOENT ? " (the parent is gone)" : "", errstr(ret));
 		return ret;
 	}
-	/* chmod, not mkdir's mode: minicr's umask must not change it. */
-	if (fe->has_mode && chmod(tmp, fe->mode & 07777) < 0) {
+	/* chown before chmod, which it would undo the set-id bits of; chmod,
+	 * not mkdir's mode: minicr's umask must not change it. */
+	if ((fe->has_dir_deleted_uid &&
+	     chown(tmp, fe->dir_deleted_uid, fe->has_dir_deleted_gid ? fe->dir_deleted_gid : 0) < 0) ||
+	    (fe->has_mode && chmod(tmp, fe->mode & 07777) < 0)) {
 		ret = -errno;
-		pr_err("deleted directory %s: chmod %s: %s", fe->path, tmp, errstr(ret));
+		pr_err("deleted directory %s: chown/chmod %s: %s", fe->path, tmp, errstr(ret));
 		rmdir(tmp);
 		return ret;
 	}

@@ -159,8 +159,14 @@ static int chdir_deleted(struct rst_call *c, const CoreEntry *ce)
 		       c->t->pid, parent, ce->cwd, errstr(ret));
 		return ret;
 	}
-	/* chmod, not mkdir's mode: minicr's umask must not change it. */
-	if (chmod(tmp, ce->cwd_deleted_mode & 07777) < 0) {
+	/* chown before chmod, which it would undo the set-id bits of; chmod,
+	 * not mkdir's mode: minicr's umask must not change it. */
+	if (ce->has_cwd_deleted_uid &&
+	    chown(tmp, ce->cwd_deleted_uid, ce->has_cwd_deleted_gid ? ce->cwd_deleted_gid : 0) < 0) {
+		ret = -errno;
+		pr_err("task %d: chown %s (for its deleted cwd %s): %s", c->t->pid, tmp, ce->cwd,
+		       errstr(ret));
+	} else if (chmod(tmp, ce->cwd_deleted_mode & 07777) < 0) {
 		ret = -errno;
 		pr_err("task %d: chmod %s (for its deleted cwd %s): %s", c->t->pid, tmp, ce->cwd,
 		       errstr(ret));

@@ -35,10 +35,10 @@ check_before() {
 }
 check_after() {
 	local want="getcwd ENOENT
-cwd dir True nlink 0 mode 750
+cwd dir True nlink 0 mode 750 owner 1234:2345
 link True
 create ENOENT
-fd dir True nlink 0 mode 710
+fd dir True nlink 0 mode 710 owner 4321:5432
 fd link True
 fd create ENOENT"
 	touch "$S/verify"
