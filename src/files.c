@@ -227,6 +227,22 @@ static int grow(struct files_dump *d)
 }
 
 /* Read fd of pid into fi; 1 if it is refused (counted in r), 0, or -errno. */
+/* A "lock:" line of fdinfo (after "lock:") that is a lease: its state
+ * (ACTIVE, BREAKING, BREAKER), whether its type is WRITE and the PID of
+ * the task that took it. -EINVAL if the line is not a lease. */
+static int lease_parse(const char *line, char state[16], bool *write, int *pid)
+{
+	char type[16];
+	int p;
+
+	if (sscanf(line, " %*s LEASE %15s %15s %d", state, type, &p) != 3)
+		return -EINVAL;
+	*write = !strcmp(type, "WRITE");
+	if (pid)
+		*pid = p;
+	return 0;
+}
+
 static int read_fd(pid_t pid, int fd, struct fd_dump_info *fi, struct refusals *r)
 {
 	char *info = NULL;
@@ -266,12 +282,20 @@ static int read_fd(pid_t pid, int fd, struct fd_dump_info *fi, struct refusals *
 	fi->fdinfo = info;
 	fi->pos = parsed.pos;
 	fi->flags = parsed.flags;
-	/* Leases first, before any kind takes the fd: a lease is not restored
-	 * (its SIGIO owner would come back as a plain F_SETOWN). */
+	/* Leases first, before any kind takes the fd: only an active read or
+	 * write lease of a regular file is taken again (collect_locks()). */
 	for (const char *l = strstr(info, "\nlock:"); l; l = strstr(l + 1, "\nlock:")) {
 		struct files_lock lk;
+		char state[16];
+		bool wr;
 
-		if (!files_lock_parse(l + 6, &lk) && !lk.kind) {
+		if (!lease_parse(l + 6, state, &wr, NULL) && (strcmp(state, "ACTIVE") ||
+							       !S_ISREG(fi->st.st_mode))) {
+			refuse(r, "task %d: fd %d (%s) holds a lease in state %s; minicr restores "
+			       "only an active lease of a regular file", pid, fd, link, state);
+			return 1;
+		}
+		if (!files_lock_parse(l + 6, &lk) && !lk.kind && strcmp(lk.name, "LEASE")) {
 			refuse(r, "task %d: fd %d (%s) holds a %s lock; minicr restores only "
 			       "flock, POSIX and OFD locks", pid, fd, link, lk.name);
 			return 1;
@@ -490,6 +514,31 @@ static int collect_locks(const struct files_dump *d, const struct fd_dump_info *
 		}
 		if (l.waiter)
 			continue;   /* a blocked flock()/F_SETLKW: retried after restore */
+		if (!l.kind && !strcmp(l.name, "LEASE")) {
+			char state[16];
+			bool wr;
+			int pid;
+
+			/* Active (collect_task()): taken again by the task that
+			 * took it, through this fd, which the break signal
+			 * names in si_fd. */
+			if (lease_parse(line + 5, state, &wr, &pid))
+				return -EINVAL;
+			fe->has_lease_write = 1;
+			fe->lease_write = wr;
+			if (pid != fi->pid)
+				continue;
+			if (fe->has_lease_fd && (fe->lease_owner != pid || fe->lease_fd != fi->fd)) {
+				pr_err("task %d: fd %d (%s) holds a lease that fd %d of the task holds "
+				       "too; minicr cannot tell which fd took it (the break signal's "
+				       "si_fd)", fi->pid, fi->fd, fi->link, fe->lease_fd);
+				return -EOPNOTSUPP;
+			}
+			fe->has_lease_fd = fe->has_lease_owner = 1;
+			fe->lease_fd = fi->fd;
+			fe->lease_owner = pid;
+			continue;
+		}
 		if (!l.kind) {
 			pr_err("task %d: fd %d (%s) holds a %s lock; minicr restores only flock, "
 			       "POSIX and OFD locks", fi->pid, fi->fd, fi->link, l.name);
@@ -711,6 +760,18 @@ int files_dump_collect(struct files_dump **out, const struct pstree *tree, struc
 		}
 		if (!ret)
 			ret = collect_locks(d, &d->fds[i], first, d->files[group[i]]);
+	}
+	/* A lease whose taker holds no fd of it would be lost. */
+	for (size_t i = 0; i < d->nr && !ret; i++) {
+		const FileEntry *fe = d->files[group[i]];
+
+		if (fe && fe->has_lease_write && !fe->has_lease_fd) {
+			pr_err("task %d: fd %d (%s) holds a lease taken by a task that holds no fd "
+			       "of it; minicr cannot take it again", d->fds[i].pid, d->fds[i].fd,
+			       d->fds[i].link);
+			refuse_counted(r);
+			break;
+		}
 	}
 	if (!ret)
 		pr_debug("%zu fds of %zu tasks: %zu open files", d->nr, d->nr_tasks, d->nr_files);
@@ -1428,6 +1489,15 @@ static int take_task_locks(struct files_rst *r, struct rst_call *c, pid_t img_pi
 	for (size_t i = 0; i < t->nr; i++) {
 		struct rst_file *f = find_file(r, t->e[i]->file_id);
 
+		if (f->fe->has_lease_fd && f->fe->lease_owner == img_pid &&
+		    f->fe->lease_fd == t->e[i]->fd) {
+			snprintf(what, sizeof(what), "fd %d (%s): fcntl(F_SETLEASE, %s)", t->e[i]->fd,
+				 f->fe->path ? f->fe->path : "?", f->fe->lease_write ? "F_WRLCK" : "F_RDLCK");
+			ret = rst_call(c, what, __NR_fcntl, t->e[i]->fd, F_SETLEASE,
+				       f->fe->lease_write ? F_WRLCK : F_RDLCK, 0, 0, 0);
+			if (ret < 0)
+				return ret;
+		}
 		if (done[f - r->files])
 			continue;
 		done[f - r->files] = true;

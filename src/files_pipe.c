@@ -142,12 +142,14 @@ static int pipe_outside_holder(const struct files_dump *d, uint64_t ino, pid_t *
 	return 0;
 }
 
-/* The FileEntry ids of the pipe's open file descriptions in the tree, by
- * access mode. -EOPNOTSUPP (logged) if one mode has several. */
+/* The FileEntry ids of the pipe's first open file description (lowest id)
+ * in the tree, by access mode. More than one per mode means some were
+ * reopened through /proc/PID/fd: *extra says so. -EOPNOTSUPP (logged) for
+ * an end opened for reading and writing. */
 static int pipe_ends(const struct files_dump *d, const struct fd_dump_info *fi,
-		     uint32_t *rd, uint32_t *wr, bool *has_rd, bool *has_wr)
+		     uint32_t *rd, uint32_t *wr, bool *has_rd, bool *has_wr, bool *extra)
 {
-	*has_rd = *has_wr = false;
+	*has_rd = *has_wr = *extra = false;
 	for (size_t i = 0; i < files_dump_nr_fds(d); i++) {
 		const struct fd_dump_info *o = files_dump_fd(d, i);
 		uint32_t acc = o->flags & O_ACCMODE;
@@ -161,13 +163,10 @@ static int pipe_ends(const struct files_dump *d, const struct fd_dump_info *fi,
 			       "(through /proc); minicr cannot dump it", o->pid, o->fd, o->link);
 			return -EOPNOTSUPP;
 		}
-		if (*has && *id != o->file_id) {
-			pr_err("task %d: fd %d (%s): the pipe has several open file descriptions "
-			       "for %s (reopened through /proc); minicr restores one per end",
-			       o->pid, o->fd, o->link, acc == O_RDONLY ? "reading" : "writing");
-			return -EOPNOTSUPP;
-		}
-		*id = o->file_id;
+		if (*has && *id != o->file_id)
+			*extra = true;
+		if (!*has || o->file_id < *id)
+			*id = o->file_id;
 		*has = true;
 	}
 	return 0;
@@ -206,11 +205,11 @@ static int new_pipe_entry(FileEntry *fe, uint64_t ino, uint32_t size)
 static int pipe_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEntry *fe)
 {
 	uint32_t rd = 0, wr = 0, size;
-	bool has_rd, has_wr;
+	bool has_rd, has_wr, extra;
 	pid_t holder;
 	int ret;
 
-	ret = pipe_ends(d, fi, &rd, &wr, &has_rd, &has_wr);
+	ret = pipe_ends(d, fi, &rd, &wr, &has_rd, &has_wr, &extra);
 	if (!ret)
 		ret = pipe_outside_holder(d, fi->st.st_ino, &holder);
 	if (!ret)
@@ -219,6 +218,19 @@ static int pipe_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 		ret = new_pipe_entry(fe, fi->st.st_ino, size);
 	if (ret)
 		return ret;
+	if (extra && holder && (!has_rd || !has_wr)) {
+		pr_err("task %d: fd %d (%s): the pipe has several open file descriptions for one "
+		       "end and its other end is held by task %d, outside the tree; minicr "
+		       "cannot dump it", fi->pid, fi->fd, fi->link, holder);
+		return -EOPNOTSUPP;
+	}
+	if (extra && !has_rd) {
+		/* Reopening a pipe for writing needs a reader (ENXIO). */
+		pr_err("task %d: fd %d (%s): the pipe has several open file descriptions for "
+		       "writing and none for reading; minicr cannot restore it", fi->pid,
+		       fi->fd, fi->link);
+		return -EOPNOTSUPP;
+	}
 	if (holder && (!has_rd || !has_wr)) {
 		char why[96];
 
@@ -240,6 +252,14 @@ static int pipe_dump(struct files_dump *d, const struct fd_dump_info *fi, FileEn
 		pr_warn("task %d: fd %d (%s): task %d outside the tree holds this pipe too; "
 			"after a restore it no longer reaches the tree", fi->pid, fi->fd,
 			fi->link, holder);
+	if (fi->file_id != rd && fi->file_id != wr) {
+		/* A description reopened through /proc: restore reopens it
+		 * from the first read one; the data and the peer link go with
+		 * the first ones only, so the bytes come back once. */
+		fe->pipe->has_reopened_from = 1;
+		fe->pipe->reopened_from = rd;
+		return 0;
+	}
 	if ((fi->flags & O_ACCMODE) == O_RDONLY) {
 		fe->pipe->has_peer_file_id = has_wr;
 		fe->pipe->peer_file_id = wr;
@@ -487,6 +507,35 @@ static int check_pipe_entry(const FileEntry *fe, const char *what)
 	return 0;
 }
 
+/* A pipe's open file description that was reopened through /proc/PID/fd:
+ * opened again the same way from minicr's fd of the pipe's first read
+ * description, which the registry opens (and fills) first. O_NONBLOCK so
+ * the open never waits for a writer; the status flags are then set from
+ * the entry by the framework. */
+static int pipe_reopen(struct files_rst *r, const FileEntry *fe, const char *what)
+{
+	const FileEntry *from = files_rst_entry(r, fe->pipe->reopened_from);
+	char path[64];
+	int fd, ret;
+
+	if (!from || from->kind != FD_KIND__FD_PIPE || !from->pipe || from->pipe->has_reopened_from ||
+	    from->pipe->pipe_ino != fe->pipe->pipe_ino) {
+		pr_err("%s: it was reopened from file %u, which is not the same pipe in the image",
+		       what, fe->pipe->reopened_from);
+		return -EINVAL;
+	}
+	fd = files_rst_open_id(r, from->id);   /* logs */
+	if (fd < 0)
+		return fd;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ret = open(path, (fe->flags & O_ACCMODE) | O_CLOEXEC | O_NONBLOCK);
+	if (ret < 0) {
+		ret = -errno;
+		pr_err("%s: reopening file %u through %s: %s", what, from->id, path, errstr(ret));
+	}
+	return ret;
+}
+
 static int pipe_open(struct files_rst *r, const FileEntry *fe)
 {
 	const PipeEntry *pe = fe->pipe;
@@ -499,6 +548,8 @@ static int pipe_open(struct files_rst *r, const FileEntry *fe)
 	ret = check_pipe_entry(fe, what);
 	if (ret)
 		return ret;
+	if (pe->has_reopened_from)
+		return pipe_reopen(r, fe, what);
 	if (pe->has_peer_file_id) {
 		peer = files_rst_entry(r, pe->peer_file_id);
 		if (!peer || peer->kind != FD_KIND__FD_PIPE || !peer->pipe ||

@@ -551,6 +551,11 @@ static void put_object(FILE *f, const struct fdview *v, const FileEntry *fe)
 	case FD_KIND__FD_PIPE:
 		if (!fe->pipe)
 			break;
+		if (fe->pipe->has_reopened_from) {
+			fprintf(f, "pipe:[%llu] reopened from: ", (unsigned long long)fe->pipe->pipe_ino);
+			put_holders(f, v, fe->pipe->reopened_from);
+			return;
+		}
 		fprintf(f, "pipe:[%llu] other end: ", (unsigned long long)fe->pipe->pipe_ino);
 		if (fe->pipe->has_peer_file_id)
 			put_holders(f, v, fe->pipe->peer_file_id);

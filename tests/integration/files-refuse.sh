@@ -4,7 +4,7 @@
 # keeps running: two siblings sharing one fd table that is not their
 # parent's (clone(CLONE_FILES | CLONE_PARENT); a table shared with the
 # parent is restored, files-fdtable.sh), a POSIX lock a child took on the
-# fd table it shares with its parent, and a file lease
+# fd table it shares with its parent, and a file lease being broken
 # (tests/workloads/files_work.c, modes clonefiles-sibling, fdtable-lock
 # and lease); a FIFO unlinked while open (restore reopens a FIFO by its
 # path).
@@ -28,7 +28,7 @@ refused() {   # MODE PATTERN
 }
 refused clonefiles-sibling "share one fd table .* but not along parent-child links"
 refused fdtable-lock "holds a POSIX lock (pid [0-9]*) on the fd table it shares"
-refused lease "holds a LEASE lock"
+refused lease "holds a lease in state BREAKING"
 
 mkfifo "$WORK/fifo"
 files_spawn bash -c 'exec 5<>"$1" && rm "$1" && exec sleep 1000' fifo "$WORK/fifo"

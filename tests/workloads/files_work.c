@@ -27,7 +27,8 @@
  *   clonefiles-sibling  a forked child makes, by clone(CLONE_FILES |
  *          CLONE_PARENT), a sibling sharing its fd table (not its parent's);
  *          all sleep (a dump must refuse them).
- *   lease  holds a read lease on DIR/lease.dat and sleeps (a dump must
+ *   lease  holds a read lease on DIR/lease.dat being broken by a child's
+ *          open for writing and sleeps (a dump must
  *          refuse it).
  * The result goes to DIR/result ("OK ..." or "FAIL ..."); exit status 0 on
  * OK. */
@@ -644,6 +645,15 @@ static int mode_lease(void)
 	fd = open(p, O_RDONLY);
 	if (fd < 0 || fcntl(fd, F_SETLEASE, F_RDLCK))
 		return finish(false, "read lease on %s: %s", p, strerror(errno));
+	/* A child opening the file for writing waits (lease-break-time)
+	 * while the lease is being broken: the state a dump must refuse. */
+	signal(SIGIO, SIG_IGN);
+	if (!fork()) {
+		open(p, O_WRONLY);
+		_exit(0);
+	}
+	while (fcntl(fd, F_GETLEASE) == F_RDLCK)
+		usleep(10000);
 	ready();
 	for (;;)
 		pause();
