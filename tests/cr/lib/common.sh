@@ -104,6 +104,17 @@ procs() {
 	printf '%s\n' "${l[@]}" | sort -n >"$1"
 }
 
+# workload_result WANT [SECONDS]: ask a self-checking workload to check
+# itself (it waits for $S/verify and writes $S/result, one line per check),
+# print its answer and compare it with WANT (default wait 10 s).
+workload_result() {
+	local want=$1
+	touch "$S/verify"
+	wait_until "${2:-10}" test -e "$S/result" || { echo "no result" >&2; cat "$S/wl.log" >&2; return 1; }
+	sed 's/^/    /' "$S/result"
+	[[ "$(cat "$S/result")" == "$want" ]] || { diff <(echo "$want") "$S/result" >&2; return 1; }
+}
+
 # expect_fail WHAT PATTERN CMD...: CMD exits 1 (not by a signal) with a
 # message on stderr matching PATTERN (grep -E); the message is shown.
 expect_fail() {

@@ -41,10 +41,7 @@ create ENOENT
 fd dir True nlink 0 mode 710 owner 4321:5432
 fd link True
 fd create ENOENT"
-	touch "$S/verify"
-	wait_until 10 test -e "$S/result" || { echo "no result" >&2; cat "$S/wl.log" >&2; return 1; }
-	sed 's/^/    /' "$S/result"
-	[[ "$(cat "$S/result")" == "$want" ]] || { diff <(echo "$want") "$S/result" >&2; return 1; }
+	workload_result "$want" || return 1
 	ls -a "$S" | grep -qE "minicr-ghost-dir|^gone" && { echo "a made-again directory is left" >&2; return 1; }
 	say "the restored cwd and fd are deleted directories again"
 }

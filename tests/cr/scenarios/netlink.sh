@@ -30,9 +30,6 @@ check_after() {
 	local want="state same
 answer yes"
 	[[ -n $EV ]] && want+=$'\nevent RTM 20'
-	touch "$S/verify"
-	wait_until 15 test -e "$S/result" || { echo "no result" >&2; cat "$S/wl.log" >&2; return 1; }
-	sed 's/^/    /' "$S/result"
-	[[ "$(cat "$S/result")" == "$want" ]] || { diff <(echo "$want") "$S/result" >&2; return 1; }
+	workload_result "$want" 15 || return 1
 	say "netlink sockets with their port ids, groups and options"
 }

@@ -29,9 +29,6 @@ child status True
 thread comm b'python3\\n'
 fd dir True
 meminfo True"
-	touch "$S/verify"
-	wait_until 10 test -e "$S/result" || { echo "no result" >&2; cat "$S/wl.log" >&2; return 1; }
-	sed 's/^/    /' "$S/result"
-	[[ "$(cat "$S/result")" == "$want" ]] || { diff <(echo "$want") "$S/result" >&2; return 1; }
+	workload_result "$want" || return 1
 	say "every /proc file reads the restored task's entry"
 }

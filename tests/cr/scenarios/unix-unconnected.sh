@@ -18,9 +18,6 @@ s.bind(sys.argv[1]); s.listen(); time.sleep(30)' "$S/listener.$l" "$l" </dev/nul
 	done
 	wait_until 5 eval 'test -S "$S/listener.stream" && test -S "$S/listener.seqpacket"' ||
 		{ echo "the listeners did not start" >&2; return 1; }
-	touch "$S/verify"
-	wait_until 10 test -e "$S/result" || { echo "no result" >&2; cat "$S/wl.log" >&2; return 1; }
-	sed 's/^/    /' "$S/result"
 	want="stream type ok
 seqpacket type ok
 bound type ok
@@ -30,6 +27,6 @@ shut-down peer reads b''
 stream connects ok
 seqpacket connects ok
 shut-down end sends BrokenPipeError"
-	[[ "$(cat "$S/result")" == "$want" ]] || { diff <(echo "$want") "$S/result" >&2; return 1; }
+	workload_result "$want" || return 1
 	say "unconnected, bound, unbound and shut-down unix sockets all as they were"
 }
