@@ -39,8 +39,9 @@ size_t progress_format(char *buf, size_t len, const struct progress *p, uint64_t
 	int n;
 
 	if (p->kind == PROGRESS_DUMP)
-		n = snprintf(buf, len, "dump: %zu tasks frozen, %.1f MiB written, %.1f MiB/s",
-			     p->tasks, mib(p->bytes), span ? mib(p->bytes) * 1e6 / span : 0.0);
+		n = snprintf(buf, len, "dump: %zu task%s frozen, %.1f MiB written, %.1f MiB/s",
+			     p->tasks, p->tasks == 1 ? "" : "s", mib(p->bytes),
+			     span ? mib(p->bytes) * 1e6 / span : 0.0);
 	else
 		n = snprintf(buf, len, "restore: %zu/%zu tasks, %.1f MiB restored", p->tasks,
 			     p->total, mib(p->bytes));

@@ -64,6 +64,9 @@ static void test_progress_text(void **state)
 	p.bytes_start_us = 0;
 	progress_format(buf, sizeof(buf), &p, 1500000);
 	assert_string_equal(buf, "dump: 3 tasks frozen, 48.0 MiB written, 0.0 MiB/s");
+	p.tasks = 1;
+	progress_format(buf, sizeof(buf), &p, 1500000);
+	assert_string_equal(buf, "dump: 1 task frozen, 48.0 MiB written, 0.0 MiB/s");
 	p = (struct progress){ .kind = PROGRESS_RESTORE, .tasks = 2, .total = 5,
 			       .bytes = 3 << 19 };
 	assert_int_equal(progress_format(buf, sizeof(buf), &p, 0), 36);
