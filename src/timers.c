@@ -396,11 +396,20 @@ static int probe_cpu_thread(const struct pstree_task *t, unsigned long sys_ip, C
 			ret = end;
 	}
 	for (size_t k = 0; k < ce->n_posix_timers && !ret; k++) {
-		if (unbound_cpu_thread(ce->posix_timers[k])) {
+		const PosixTimerEntry *e = ce->posix_timers[k];
+
+		if (!unbound_cpu_thread(e))
+			continue;
+		/* The kernel reports 1 ns for a CPU timer that has expired but
+		 * that the scheduler tick has not fired yet: no clock moves it. */
+		if (e->value_ns == 1)
+			pr_err("task %d: timer %d: on a thread CPU clock, due at the freeze (its "
+			       "expiry waits for the thread's next tick), so which thread's clock "
+			       "it is cannot be told: dump again", t->pid, e->id);
+		else
 			pr_err("task %d: timer %d: on a thread CPU clock that none of its threads "
-			       "drives", t->pid, ce->posix_timers[k]->id);
-			ret = -EOPNOTSUPP;
-		}
+			       "drives", t->pid, e->id);
+		ret = -EOPNOTSUPP;
 	}
 	return ret;
 }
