@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -121,6 +122,26 @@ const struct pstree *files_dump_tree(const struct files_dump *d)
 const struct fd_dump_info *files_dump_first(const struct files_dump *d, uint32_t id)
 {
 	return id && id <= d->nr_files ? &d->fds[d->first[id - 1]] : NULL;
+}
+
+int files_sock_domain(const struct fd_dump_info *fi)
+{
+	int pidfd, fd, dom = -1;
+	socklen_t len = sizeof(dom);
+
+	if (!S_ISSOCK(fi->st.st_mode) || strncmp(fi->link, "socket:", 7) || fi->pid <= 0)
+		return -1;
+	pidfd = syscall(SYS_pidfd_open, fi->pid, 0);
+	if (pidfd < 0)
+		return -1;
+	fd = syscall(SYS_pidfd_getfd, pidfd, fi->fd, 0);
+	close(pidfd);
+	if (fd < 0)
+		return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) < 0)
+		dom = -1;
+	close(fd);
+	return dom;
 }
 
 int files_dump_local_fd(struct files_dump *d, const struct fd_dump_info *fi)

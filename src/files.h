@@ -127,6 +127,10 @@ const struct fd_dump_info *files_dump_first(const struct files_dump *d, uint32_t
  * struct file: never read()/lseek() it, use pread). Kept until
  * files_dump_free(); do not close it. -errno logged. */
 int files_dump_local_fd(struct files_dump *d, const struct fd_dump_info *fi);
+/* For match() hooks, which have no files_dump: SO_DOMAIN of a socket fd
+ * (AF_INET, AF_NETLINK, ...), read on a pidfd_getfd() copy; -1 if fi is
+ * not a socket or cannot be read. */
+int files_sock_domain(const struct fd_dump_info *fi);
 /* Make fe external: restored from `--inherit-fd fd[N]:key`. why
  * completes "task P: fd N (key) is external: <why>" in the dump's
  * message. without: what restore does with no --inherit-fd for it ("gives

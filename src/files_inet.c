@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <netinet/tcp.h>
 
@@ -38,21 +37,6 @@ static const struct inet_diag_table *diag_table(void)
 	return diag_state == 1 ? &diag : NULL;
 }
 
-/* A copy of the socket in minicr, for getsockopt(); the caller closes it. */
-static int grab_fd(pid_t pid, int fd)
-{
-	int pidfd, got;
-
-	pidfd = syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0)
-		return -errno;
-	got = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	if (got < 0)
-		got = -errno;
-	close(pidfd);
-	return got;
-}
-
 static int sockopt_int(int fd, int level, int name, int *v)
 {
 	socklen_t len = sizeof(*v);
@@ -63,7 +47,7 @@ static int sockopt_int(int fd, int level, int name, int *v)
 static bool inet_match(const struct fd_dump_info *fi)
 {
 	const struct inet_diag_table *t;
-	int fd, dom = -1;
+	int dom;
 
 	if (!S_ISSOCK(fi->st.st_mode) || strncmp(fi->link, "socket:", 7))
 		return false;
@@ -71,14 +55,7 @@ static bool inet_match(const struct fd_dump_info *fi)
 	if (t && sk_inet_diag_find(t, fi->st.st_ino))
 		return true;
 	/* Not in any table: an unbound socket, or not TCP/UDP at all. */
-	if (fi->pid <= 0)
-		return false;
-	fd = grab_fd(fi->pid, fi->fd);
-	if (fd < 0)
-		return false;
-	if (sockopt_int(fd, SOL_SOCKET, SO_DOMAIN, &dom))
-		dom = -1;
-	close(fd);
+	dom = files_sock_domain(fi);
 	return dom == AF_INET || dom == AF_INET6;
 }
 

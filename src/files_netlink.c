@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/netlink_diag.h>
@@ -109,22 +108,7 @@ static int nl_diag(uint32_t ino, struct nl_info *in)
 
 static bool netlink_match(const struct fd_dump_info *fi)
 {
-	int pidfd, fd, dom = -1;
-	socklen_t len = sizeof(dom);
-
-	if (!S_ISSOCK(fi->st.st_mode) || strncmp(fi->link, "socket:", 7) || fi->pid <= 0)
-		return false;
-	pidfd = syscall(SYS_pidfd_open, fi->pid, 0);
-	if (pidfd < 0)
-		return false;
-	fd = syscall(SYS_pidfd_getfd, pidfd, fi->fd, 0);
-	close(pidfd);
-	if (fd < 0)
-		return false;
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) < 0)
-		dom = -1;
-	close(fd);
-	return dom == AF_NETLINK;
+	return files_sock_domain(fi) == AF_NETLINK;
 }
 
 /* What netlink_diag would say of an unbound socket: -EOPNOTSUPP if it is
