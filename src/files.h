@@ -157,6 +157,10 @@ int files_rst_dirfd(const struct files_rst *r);
 /* The PID (thread: TID) as minicr sees it now of the task (zombies
  * included) or live thread whose PID (TID) was img at dump; 0 if none. */
 pid_t files_rst_pid_now(const struct files_rst *r, pid_t img, bool thread);
+/* mkdir (mode 0700) of a removed directory again: at path, or if that is
+ * taken at "PATH.minicr-ghost-dir.MINICR-PID.TAG.N"; out gets the one made.
+ * 0 or -errno (not logged). */
+int files_remake_dir(const char *path, unsigned tag, char *out, size_t len);
 /* The restored root as minicr sees it (0 before files_rst_set_tasks()). */
 pid_t files_rst_root_pid(const struct files_rst *r);
 /* Do the images come from this boot (inventory boot_id)? */

@@ -866,6 +866,24 @@ static int dump_dir(struct files_dump *d, const struct fd_dump_info *fi, FileEnt
 	return 0;
 }
 
+int files_remake_dir(const char *path, unsigned tag, char *out, size_t len)
+{
+	int ret;
+
+	/* Its old name first, so /proc/PID/cwd or fd/N reads as before. */
+	if ((size_t)snprintf(out, len, "%s", path) >= len)
+		return -ENAMETOOLONG;
+	ret = mkdir(out, 0700) < 0 ? -errno : 0;
+	for (int i = 0; i < 100 && ret == -EEXIST; i++) {
+		if ((size_t)snprintf(out, len, "%s.minicr-ghost-dir.%d.%u.%d", path, getpid(), tag,
+				     i) >= len)
+			ret = -ENAMETOOLONG;
+		else
+			ret = mkdir(out, 0700) < 0 ? -errno : 0;
+	}
+	return ret;
+}
+
 /* Made in the old parent under its old name (a temporary one if that is
  * taken again), opened, removed: fd is an unlinked directory of fe's mode. */
 static int open_deleted_dir(const FileEntry *fe)
@@ -882,16 +900,7 @@ static int open_deleted_dir(const FileEntry *fe)
 		pr_err("file %s %s: %s", fe->path, why, errstr(ret));
 		return ret;
 	}
-	/* Its old name first, so /proc/PID/fd/N reads as before. */
-	snprintf(tmp, sizeof(tmp), "%s", fe->path);
-	ret = mkdir(tmp, 0700) < 0 ? -errno : 0;
-	for (int i = 0; i < 100 && ret == -EEXIST; i++) {
-		if (snprintf(tmp, sizeof(tmp), "%s.minicr-ghost-dir.%d.%u.%d", fe->path, getpid(),
-			     fe->id, i) >= (int)sizeof(tmp))
-			ret = -ENAMETOOLONG;
-		else
-			ret = mkdir(tmp, 0700) < 0 ? -errno : 0;
-	}
+	ret = files_remake_dir(fe->path, fe->id, tmp, sizeof(tmp));
 	if (ret) {
 		pr_err("deleted directory %s: cannot make it again in its old parent%s: %s",
 		       fe->path, ret == -ENOENT ? " (the parent is gone)" : "", errstr(ret));

@@ -144,16 +144,7 @@ static int chdir_deleted(struct rst_call *c, const CoreEntry *ce)
 		       "cannot make it again: %s", c->t->pid, ce->cwd, parent, errstr(ret));
 		return ret;
 	}
-	/* Its old name first, so /proc/PID/cwd reads as before. */
-	snprintf(tmp, sizeof(tmp), "%s", ce->cwd);
-	ret = mkdir(tmp, 0700) < 0 ? -errno : 0;
-	for (int i = 0; i < 100 && ret == -EEXIST; i++) {
-		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.minicr-ghost-dir.%d.%d",
-				     ce->cwd, c->t->pid, i) >= sizeof(tmp))
-			ret = -ENAMETOOLONG;
-		else
-			ret = mkdir(tmp, 0700) < 0 ? -errno : 0;
-	}
+	ret = files_remake_dir(ce->cwd, (unsigned)c->t->pid, tmp, sizeof(tmp));
 	if (ret) {
 		pr_err("task %d: cannot make a directory in %s for its deleted cwd %s: %s",
 		       c->t->pid, parent, ce->cwd, errstr(ret));
